@@ -1,1 +1,445 @@
-//! stub
+//! Detection: Sigma rules over exhunt's normalized events.
+//!
+//! The Sigma language itself (parsing, modifiers, conditions, correlations) is handled by the
+//! `rsigma-parser` and `rsigma-eval` crates; this crate adds what exhunt needs around them:
+//! - loading rule files from the built-in pack and user folders, with a [`RuleDiagnostic`] for
+//!   every rule that cannot run (nothing is dropped silently);
+//! - routing each event to the rules whose `logsource` fits it (exhunt's own log-source names
+//!   for Exchange logs: `product: exchange`, `service: httpproxy`, ...);
+//! - a two-phase evaluation: [`Detector::evaluate`] is stateless and runs in parallel across
+//!   files; correlation rules run afterwards in [`Detector::correlate`], over the (few) events
+//!   that matched a rule a correlation refers to, sorted by time, so correlations see all
+//!   sources of a scan in order;
+//! - turning matches into [`exhunt_model::Finding`]s with their evidence.
+
+mod event;
+mod rules;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use exhunt_model::{Event, Evidence, Finding, Locator, RuleRef};
+use rsigma_eval::{CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult};
+use sha2::{Digest, Sha256};
+
+pub use event::SigmaEvent;
+pub use rules::{
+    DiagnosticKind, RuleDiagnostic, RuleFile, RuleMeta, builtin_rule_files, rule_files_in,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("cannot read rules from {path}: {reason} (give a folder of Sigma .yml files)")]
+    RuleDir { path: PathBuf, reason: String },
+}
+
+/// Longest raw excerpt kept as evidence, in bytes.
+pub const EXCERPT_MAX: usize = 4096;
+/// Most events a correlation finding cites as evidence.
+pub const CORRELATION_EVIDENCE_MAX: usize = 500;
+
+/// One rule that matched one event.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: Arc<RuleMeta>,
+    /// False for rules that only feed a correlation (`generate: false`, Sigma's default).
+    pub report: bool,
+    /// True when some correlation rule refers to this rule.
+    pub feeds_correlation: bool,
+    pub result: EvaluationResult,
+}
+
+/// An event kept for the correlation pass: its fields, its time and the caller's reference.
+#[derive(Debug, Clone)]
+pub struct CorrelationInput {
+    pub time: DateTime<Utc>,
+    pub fields: Vec<(String, String)>,
+    pub detections: Vec<EvaluationResult>,
+    /// The caller's handle for the event (used to cite it as evidence).
+    pub reference: usize,
+}
+
+/// A correlation rule that fired, with every contributing event the caller handed in.
+#[derive(Debug, Clone)]
+pub struct CorrelationHit {
+    pub rule: Arc<RuleMeta>,
+    pub group_key: Vec<(String, String)>,
+    pub aggregated_value: f64,
+    pub references: Vec<usize>,
+}
+
+/// The loaded rule set, ready to evaluate events.
+pub struct Detector {
+    engine: CorrelationEngine,
+    metas: HashMap<String, Arc<RuleMeta>>,
+    /// Rule keys and names referenced by correlations.
+    correlated: HashSet<String>,
+    /// Rule keys whose matches are not reported on their own.
+    silent: HashSet<String>,
+    /// Rule name -> rule key, for correlations that refer to rules by `name`.
+    names: HashMap<String, String>,
+    detection_rules: usize,
+    correlation_rules: usize,
+}
+
+impl Detector {
+    /// Load every rule of `files`. Rules that do not parse or cannot be compiled are reported
+    /// in the returned diagnostics; the rest are loaded.
+    pub fn load(files: &[RuleFile]) -> (Detector, Vec<RuleDiagnostic>) {
+        let config = CorrelationConfig {
+            correlation_event_mode: CorrelationEventMode::Refs,
+            max_correlation_events: CORRELATION_EVIDENCE_MAX,
+            ..CorrelationConfig::default()
+        };
+        let mut engine = CorrelationEngine::new(config);
+        let mut diags = Vec::new();
+        let mut metas = HashMap::new();
+        let mut names = HashMap::new();
+        let mut correlated = HashSet::new();
+        let mut generating = HashSet::new();
+        let mut detection_rules = 0;
+        let mut correlation_rules = 0;
+        let mut seen_keys: HashMap<String, String> = HashMap::new();
+
+        let parsed: Vec<(&RuleFile, rsigma_parser::SigmaCollection)> = files
+            .iter()
+            .map(|f| (f, rules::parse_file(f, &mut diags)))
+            .collect();
+        // Detection rules first, then correlations (which must refer to loaded rules), then
+        // filters (which rewrite loaded rules), whatever the order of the files.
+        for (file, collection) in &parsed {
+            for rule in &collection.rules {
+                let meta = RuleMeta::from_rule(rule, &file.source);
+                if let Some(first) = seen_keys.get(&meta.key) {
+                    diags.push(RuleDiagnostic {
+                        path: file.display_path.clone(),
+                        rule: Some(rule.title.clone()),
+                        kind: DiagnosticKind::Unsupported,
+                        reason: format!(
+                            "duplicate rule id {} (already loaded from {first}); rule skipped",
+                            meta.key
+                        ),
+                    });
+                    continue;
+                }
+                match engine.add_rule(rule) {
+                    Ok(()) => {
+                        detection_rules += 1;
+                        seen_keys.insert(meta.key.clone(), file.display_path.clone());
+                        if let Some(name) = &rule.name {
+                            names.insert(name.clone(), meta.key.clone());
+                        }
+                        metas.insert(meta.key.clone(), Arc::new(meta));
+                    }
+                    Err(e) => diags.push(RuleDiagnostic {
+                        path: file.display_path.clone(),
+                        rule: Some(rule.title.clone()),
+                        kind: DiagnosticKind::Unsupported,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+        for (file, collection) in &parsed {
+            for corr in &collection.correlations {
+                let meta = RuleMeta::from_correlation(corr, &file.source);
+                let missing: Vec<&String> = corr
+                    .rules
+                    .iter()
+                    .filter(|r| !metas.contains_key(*r) && !names.contains_key(*r))
+                    .collect();
+                if !missing.is_empty() {
+                    diags.push(RuleDiagnostic {
+                        path: file.display_path.clone(),
+                        rule: Some(corr.title.clone()),
+                        kind: DiagnosticKind::Unsupported,
+                        reason: format!(
+                            "correlation refers to rules that are not loaded: {}",
+                            missing
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                    continue;
+                }
+                match engine.add_correlation(corr) {
+                    Ok(()) => {
+                        correlation_rules += 1;
+                        if let Some(name) = &corr.name {
+                            names.insert(name.clone(), meta.key.clone());
+                        }
+                        for r in &corr.rules {
+                            correlated.insert(r.clone());
+                            if corr.generate {
+                                generating.insert(r.clone());
+                            }
+                        }
+                        metas.insert(meta.key.clone(), Arc::new(meta));
+                    }
+                    Err(e) => diags.push(RuleDiagnostic {
+                        path: file.display_path.clone(),
+                        rule: Some(corr.title.clone()),
+                        kind: DiagnosticKind::Unsupported,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+        for (file, collection) in &parsed {
+            for filter in &collection.filters {
+                if let Err(e) = engine_apply_filter(&mut engine, filter) {
+                    diags.push(RuleDiagnostic {
+                        path: file.display_path.clone(),
+                        rule: Some(filter.title.clone()),
+                        kind: DiagnosticKind::Unsupported,
+                        reason: e,
+                    });
+                }
+            }
+        }
+        // Resolve names to keys so both spellings of a reference are recognised.
+        let resolved: Vec<String> = correlated
+            .iter()
+            .filter_map(|r| names.get(r).cloned())
+            .collect();
+        correlated.extend(resolved);
+        let resolved_gen: Vec<String> = generating
+            .iter()
+            .filter_map(|r| names.get(r).cloned())
+            .collect();
+        generating.extend(resolved_gen);
+        let silent = correlated
+            .iter()
+            .filter(|k| !generating.contains(*k))
+            .cloned()
+            .collect();
+
+        (
+            Detector {
+                engine,
+                metas,
+                correlated,
+                silent,
+                names,
+                detection_rules,
+                correlation_rules,
+            },
+            diags,
+        )
+    }
+
+    pub fn detection_rule_count(&self) -> usize {
+        self.detection_rules
+    }
+
+    pub fn correlation_rule_count(&self) -> usize {
+        self.correlation_rules
+    }
+
+    /// Every loaded rule's description, sorted by key.
+    pub fn rules(&self) -> Vec<Arc<RuleMeta>> {
+        let mut v: Vec<_> = self.metas.values().cloned().collect();
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    }
+
+    /// Evaluate one event against the rules whose log source fits it. Stateless: call it from
+    /// as many threads as you like.
+    pub fn evaluate(&self, ev: &Event<'_>) -> Vec<Hit> {
+        let sigma_event = SigmaEvent::new(ev);
+        let engine = self.engine.engine();
+        let results = event::with_sigma_logsource(ev.source, |logsource| {
+            engine.evaluate_with_logsource(&sigma_event, logsource)
+        });
+        let mut hits: Vec<Hit> = results
+            .into_iter()
+            .filter_map(|result| {
+                let key =
+                    rules::rule_key(result.header.rule_id.as_deref(), &result.header.rule_title);
+                let meta = self.metas.get(&key)?.clone();
+                let feeds = self.correlated.contains(&key);
+                let report = !self.silent.contains(&key);
+                Some(Hit {
+                    rule: meta,
+                    report,
+                    feeds_correlation: feeds,
+                    result,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| a.rule.key.cmp(&b.rule.key));
+        hits
+    }
+
+    /// Run the correlation rules over the events that fed them. Inputs are processed in time
+    /// order (ties broken by reference) so the outcome does not depend on thread scheduling.
+    pub fn correlate(&mut self, mut inputs: Vec<CorrelationInput>) -> Vec<CorrelationHit> {
+        inputs.sort_by(|a, b| a.time.cmp(&b.time).then(a.reference.cmp(&b.reference)));
+        // (rule key, group key) -> hit with merged references
+        let mut merged: BTreeMap<(String, Vec<(String, String)>), CorrelationHit> = BTreeMap::new();
+        for input in inputs {
+            let mut fields: Vec<(String, String)> = input
+                .fields
+                .into_iter()
+                .filter(|(k, _)| k != "id")
+                .collect();
+            // rsigma cites contributing events by their `id` field.
+            fields.insert(0, ("id".to_string(), input.reference.to_string()));
+            let kv = rsigma_eval::KvEvent::new(fields);
+            let out =
+                self.engine
+                    .process_with_detections(&kv, input.detections, input.time.timestamp());
+            for result in out {
+                let Some(body) = result.as_correlation() else {
+                    continue;
+                };
+                let key =
+                    rules::rule_key(result.header.rule_id.as_deref(), &result.header.rule_title);
+                let Some(meta) = self.metas.get(&key).cloned() else {
+                    continue;
+                };
+                let refs: Vec<usize> = body
+                    .event_refs
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| r.id.as_deref()?.parse().ok())
+                    .collect();
+                let entry = merged
+                    .entry((key, body.group_key.clone()))
+                    .or_insert_with(|| CorrelationHit {
+                        rule: meta,
+                        group_key: body.group_key.clone(),
+                        aggregated_value: body.aggregated_value,
+                        references: Vec::new(),
+                    });
+                entry.aggregated_value = entry.aggregated_value.max(body.aggregated_value);
+                entry.references.extend(refs);
+            }
+        }
+        merged
+            .into_values()
+            .map(|mut hit| {
+                hit.references.sort_unstable();
+                hit.references.dedup();
+                hit.references.truncate(CORRELATION_EVIDENCE_MAX);
+                hit
+            })
+            .collect()
+    }
+
+    /// The key a correlation reference (id or name) resolves to.
+    pub fn resolve_reference(&self, reference: &str) -> Option<&str> {
+        if self.metas.contains_key(reference) {
+            return Some(self.metas.get_key_value(reference)?.0.as_str());
+        }
+        self.names.get(reference).map(String::as_str)
+    }
+}
+
+fn engine_apply_filter(
+    engine: &mut CorrelationEngine,
+    filter: &rsigma_parser::FilterRule,
+) -> Result<(), String> {
+    // Filters rewrite the detection rules they target; the correlation engine exposes its inner
+    // engine read-only, so filters are applied through a collection.
+    let collection = rsigma_parser::SigmaCollection {
+        filters: vec![filter.clone()],
+        ..Default::default()
+    };
+    engine
+        .add_collection(&collection)
+        .map_err(|e| e.to_string())
+}
+
+/// Where an event came from, to cite it as evidence.
+#[derive(Debug, Clone)]
+pub struct EvidenceSource<'a> {
+    pub path: &'a str,
+    pub sha256: &'a str,
+}
+
+/// Build evidence for an event of an artifact.
+pub fn evidence_for(ev: &Event<'_>, src: &EvidenceSource<'_>) -> Evidence {
+    let (line, record) = match ev.locator {
+        Locator::Line(n) => (Some(n), None),
+        Locator::Record(n) => (None, Some(n)),
+        Locator::File => (None, None),
+    };
+    Evidence {
+        path: src.path.to_string(),
+        sha256: src.sha256.to_string(),
+        line,
+        record,
+        excerpt: exhunt_model::truncate_excerpt(ev.raw.trim_end_matches(['\r', '\n']), EXCERPT_MAX),
+    }
+}
+
+/// The event's fields as a JSON object, bounded in size.
+pub fn fields_json(ev: &Event<'_>) -> serde_json::Map<String, serde_json::Value> {
+    const MAX_FIELDS: usize = 200;
+    const MAX_VALUE: usize = 2048;
+    let mut map = serde_json::Map::new();
+    for (k, v) in ev.fields.iter().take(MAX_FIELDS) {
+        if v.is_empty() || map.contains_key(k.as_ref()) {
+            continue;
+        }
+        map.insert(
+            k.to_string(),
+            serde_json::Value::String(exhunt_model::truncate_excerpt(v, MAX_VALUE)),
+        );
+    }
+    map
+}
+
+/// A finding id that depends only on the rule and the evidence locations.
+pub fn finding_id(rule_key: &str, evidence: &[Evidence]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_key.as_bytes());
+    for e in evidence {
+        h.update([0u8]);
+        h.update(e.path.as_bytes());
+        h.update([0u8]);
+        h.update(e.sha256.as_bytes());
+        h.update(format!("{:?}", e.locator()).as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Build the finding for a hit on one event.
+pub fn finding_for_hit(
+    hit: &Hit,
+    ev: &Event<'_>,
+    src: &EvidenceSource<'_>,
+    host: Option<String>,
+) -> Finding {
+    let evidence = vec![evidence_for(ev, src)];
+    finding_from_parts(&hit.rule, ev.time, host, evidence, fields_json(ev))
+}
+
+/// Assemble a finding from its parts (also used for correlation findings).
+pub fn finding_from_parts(
+    rule: &RuleMeta,
+    time: Option<DateTime<Utc>>,
+    host: Option<String>,
+    evidence: Vec<Evidence>,
+    fields: serde_json::Map<String, serde_json::Value>,
+) -> Finding {
+    Finding {
+        id: finding_id(&rule.key, &evidence),
+        rule: RuleRef {
+            id: rule.key.clone(),
+            title: rule.title.clone(),
+            level: rule.level.clone(),
+            source: rule.source.clone(),
+        },
+        tags: rule.tags.clone(),
+        time,
+        host,
+        evidence,
+        fields,
+    }
+}

@@ -176,7 +176,11 @@ impl<'a> Event<'a> {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
-            .or_else(|| self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            })
             .map(|(_, v)| v.as_ref())
     }
 
@@ -192,7 +196,12 @@ impl<'a> Event<'a> {
 /// Field names that carry the client address of a request, across all sources.
 pub const CLIENT_IP_FIELDS: &[&str] = &["c-ip", "ClientIpAddress", "client-ip", "IpAddress"];
 /// Field names that carry the host that wrote the event.
-pub const HOST_FIELDS: &[&str] = &["Computer", "ServerHostName", "ServerName", "server-hostname"];
+pub const HOST_FIELDS: &[&str] = &[
+    "Computer",
+    "ServerHostName",
+    "ServerName",
+    "server-hostname",
+];
 
 /// One piece of evidence behind a finding: a line or record of a source file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,8 +297,14 @@ mod tests {
 
     #[test]
     fn log_type_classification() {
-        assert_eq!(ExchangeLog::from_log_type("HttpProxy Logs"), ExchangeLog::HttpProxy);
-        assert_eq!(ExchangeLog::from_log_type(" ECP Server Log"), ExchangeLog::EcpServer);
+        assert_eq!(
+            ExchangeLog::from_log_type("HttpProxy Logs"),
+            ExchangeLog::HttpProxy
+        );
+        assert_eq!(
+            ExchangeLog::from_log_type(" ECP Server Log"),
+            ExchangeLog::EcpServer
+        );
         assert_eq!(
             ExchangeLog::from_log_type("SMTP Receive Protocol Log").slug(),
             "smtp-receive-protocol-log"
@@ -312,7 +327,10 @@ mod tests {
             time: None,
             locator: Locator::Line(1),
             source: &ls,
-            fields: vec![("c-ip".into(), "1.2.3.4".into()), ("Cs-Method".into(), "POST".into())],
+            fields: vec![
+                ("c-ip".into(), "1.2.3.4".into()),
+                ("Cs-Method".into(), "POST".into()),
+            ],
             raw: "".into(),
         };
         assert_eq!(ev.get("cs-method"), Some("POST"));

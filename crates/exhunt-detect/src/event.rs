@@ -1,0 +1,108 @@
+//! The bridge between exhunt's borrowed [`Event`] and rsigma's `Event` trait.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use exhunt_model::{Event, LogSource};
+use rsigma_eval::EventValue;
+use serde_json::Value;
+
+/// An exhunt event seen through rsigma's eyes. Field lookups borrow; nothing is copied.
+pub struct SigmaEvent<'e, 'a> {
+    ev: &'e Event<'a>,
+}
+
+impl<'e, 'a> SigmaEvent<'e, 'a> {
+    pub fn new(ev: &'e Event<'a>) -> Self {
+        SigmaEvent { ev }
+    }
+}
+
+impl rsigma_eval::Event for SigmaEvent<'_, '_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        self.ev.get(path).map(|v| EventValue::Str(Cow::Borrowed(v)))
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.ev.fields.iter().any(|(_, v)| pred(v))
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        self.ev
+            .fields
+            .iter()
+            .map(|(_, v)| Cow::Borrowed(v.as_ref()))
+            .collect()
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        for (_, v) in &self.ev.fields {
+            visit(v);
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let map: serde_json::Map<String, Value> = self
+            .ev
+            .fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        Value::Object(map)
+    }
+
+    fn field_keys(&self) -> Vec<Cow<'_, str>> {
+        self.ev
+            .fields
+            .iter()
+            .map(|(k, _)| Cow::Borrowed(k.as_ref()))
+            .collect()
+    }
+
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        Some(self.field_keys())
+    }
+
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        for (k, _) in &self.ev.fields {
+            visit(k);
+        }
+        true
+    }
+}
+
+thread_local! {
+    /// Parsers hand out a handful of distinct log sources; converting each once per thread keeps
+    /// three string allocations off every event.
+    static LOGSOURCE_CACHE: RefCell<Vec<(LogSource, rsigma_parser::LogSource)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with the rsigma form of `ls`, converted once per thread and reused.
+pub(crate) fn with_sigma_logsource<R>(
+    ls: &LogSource,
+    f: impl FnOnce(&rsigma_parser::LogSource) -> R,
+) -> R {
+    LOGSOURCE_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let pos = match cache.iter().position(|(k, _)| k == ls) {
+            Some(pos) => pos,
+            None => {
+                if cache.len() >= 256 {
+                    cache.clear();
+                }
+                cache.push((
+                    ls.clone(),
+                    rsigma_parser::LogSource {
+                        category: ls.category.clone(),
+                        product: ls.product.clone(),
+                        service: ls.service.clone(),
+                        ..Default::default()
+                    },
+                ));
+                cache.len() - 1
+            }
+        };
+        f(&cache[pos].1)
+    })
+}
