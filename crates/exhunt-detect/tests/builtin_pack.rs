@@ -424,7 +424,7 @@ fn inventory_signatures() {
             &[("Path", path), ("FileName", name), ("FileClass", class)],
         )
     };
-    assert!(has(&f("C/root/lsass.dmp", "memory_dump"), "LSASS"));
+    assert!(has(&f("C/root/lsass.dmp", "memory-dump"), "LSASS"));
     assert!(has(
         &f("C/ProgramData/it.zip", "archive"),
         "Archive Under ProgramData"
@@ -433,21 +433,21 @@ fn inventory_signatures() {
     assert!(has(
         &f(
             "C/inetpub/wwwroot/aspnet_client/system_web/abcdefgh.aspx",
-            "web_content"
+            "web-content"
         ),
         "Unexpected ASP.NET Page"
     ));
     assert!(has(
         &f(
             "C/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth/shel90.aspx",
-            "web_content"
+            "web-content"
         ),
         "Unexpected ASP.NET Page"
     ));
     assert!(
         f(
             "C/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth/logon.aspx",
-            "web_content"
+            "web-content"
         )
         .is_empty()
     );

@@ -1,1 +1,438 @@
-//! stub
+//! Report: what a scan writes and prints.
+//!
+//! - `findings.jsonl`: one [`Finding`] per line, in a fixed order (time, rule, evidence).
+//! - `timeline.csv`: findings and their context events in time order, with the columns Timesketch
+//!   imports (`datetime`, `timestamp_desc`, `message`, then fields); cells a spreadsheet would run
+//!   as formulas are neutralised.
+//! - `summary.json`: artifacts read, events parsed, findings by rule and tag, verdict, warnings.
+//! - a short terminal summary, with every attacker-controlled string escaped.
+//!
+//! Everything here is a pure function of its inputs, so the same scan gives byte-identical files.
+
+mod verdict;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use exhunt_model::{Finding, Warning};
+use serde::{Deserialize, Serialize};
+
+pub use verdict::{PhaseSpan, Verdict, VerdictLevel, phases_of, verdict};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source} (check the output folder exists and is writable)")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+}
+
+/// What one artifact of the collection gave.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactStat {
+    pub path: String,
+    pub kind: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub events: u64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+}
+
+/// Per-kind totals, as the inventory prints them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KindTotal {
+    pub files: u64,
+    pub bytes: u64,
+    pub events: u64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+}
+
+/// Totals per artifact kind, in kind order.
+pub fn totals_by_kind(artifacts: &[ArtifactStat]) -> BTreeMap<String, KindTotal> {
+    let mut out: BTreeMap<String, KindTotal> = BTreeMap::new();
+    for a in artifacts {
+        let t = out.entry(a.kind.clone()).or_default();
+        t.files += 1;
+        t.bytes += a.bytes;
+        t.events += a.events;
+        t.first = min_opt(t.first, a.first);
+        t.last = max_opt(t.last, a.last);
+    }
+    out
+}
+
+fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// An event shown in the timeline because it sits next to a finding's evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextEvent {
+    pub time: Option<DateTime<Utc>>,
+    pub path: String,
+    pub line: Option<u64>,
+    pub record: Option<u64>,
+    pub source: String,
+    pub excerpt: String,
+}
+
+/// Everything `summary.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub tool: String,
+    pub version: String,
+    pub roots: Vec<String>,
+    pub verdict: Verdict,
+    pub artifacts_read: u64,
+    pub events_parsed: u64,
+    pub bytes_read: u64,
+    pub artifacts_by_kind: BTreeMap<String, KindTotal>,
+    pub rules_loaded: u64,
+    pub rule_problems: Vec<String>,
+    pub findings_total: u64,
+    pub findings_by_level: BTreeMap<String, u64>,
+    pub findings_by_rule: BTreeMap<String, u64>,
+    pub findings_by_tag: BTreeMap<String, u64>,
+    /// Findings beyond the per-rule cap, counted but not written.
+    pub findings_dropped: BTreeMap<String, u64>,
+    pub artifacts: Vec<ArtifactStat>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Sort findings into the order every output uses.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.rule.id.cmp(&b.rule.id))
+            .then_with(|| evidence_key(a).cmp(&evidence_key(b)))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+fn evidence_key(f: &Finding) -> (String, Option<u64>, Option<u64>) {
+    f.evidence
+        .first()
+        .map(|e| (e.path.clone(), e.line, e.record))
+        .unwrap_or_default()
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, ReportError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|source| ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> ReportError + '_ {
+    move |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Write `findings.jsonl` (findings must already be sorted).
+pub fn write_findings_jsonl(path: &Path, findings: &[Finding]) -> Result<(), ReportError> {
+    let mut w = create(path)?;
+    for f in findings {
+        let line = serde_json::to_string(&FindingOut::from(f)).expect("findings serialize");
+        writeln!(w, "{line}").map_err(io_err(path))?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+/// The finding as written: time as RFC 3339 with millisecond precision and a `Z`.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    id: &'a str,
+    rule: &'a exhunt_model::RuleRef,
+    tags: &'a [String],
+    time: Option<String>,
+    host: &'a Option<String>,
+    evidence: &'a [exhunt_model::Evidence],
+    fields: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> From<&'a Finding> for FindingOut<'a> {
+    fn from(f: &'a Finding) -> Self {
+        FindingOut {
+            id: &f.id,
+            rule: &f.rule,
+            tags: &f.tags,
+            time: f.time.map(rfc3339),
+            host: &f.host,
+            evidence: &f.evidence,
+            fields: &f.fields,
+        }
+    }
+}
+
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Read back a `findings.jsonl`.
+pub fn read_findings_jsonl(path: &Path) -> Result<Vec<Finding>, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| ReportError::Read {
+                path: path.to_path_buf(),
+                reason: format!("line {}: {e}", i + 1),
+            })
+        })
+        .collect()
+}
+
+/// Field names the timeline lifts out of findings into their own columns.
+const TIMELINE_FIELD_COLUMNS: &[(&str, &[&str])] = &[
+    ("source_ip", exhunt_model::CLIENT_IP_FIELDS),
+    ("user_agent", &["cs-user-agent", "UserAgent", "cs(User-Agent)"]),
+    ("url", &["cs-uri-stem", "UrlStem", "S:URL"]),
+    ("status", &["sc-status", "HttpStatus"]),
+    ("user", &["cs-username", "AuthenticatedUser", "User"]),
+    ("command_line", &["CommandLine"]),
+];
+
+/// Write `timeline.csv`: findings and context events in time order.
+pub fn write_timeline_csv(
+    path: &Path,
+    findings: &[Finding],
+    context: &[ContextEvent],
+) -> Result<(), ReportError> {
+    let file = create(path)?;
+    let mut w = csv::Writer::from_writer(file);
+    let mut header = vec![
+        "datetime",
+        "timestamp_desc",
+        "message",
+        "kind",
+        "rule_id",
+        "rule_title",
+        "level",
+        "tags",
+        "host",
+        "path",
+        "line",
+        "record",
+        "sha256",
+    ];
+    header.extend(TIMELINE_FIELD_COLUMNS.iter().map(|(c, _)| *c));
+    header.push("excerpt");
+    let csv_err = |e: csv::Error| ReportError::Write {
+        path: path.to_path_buf(),
+        source: io::Error::other(e.to_string()),
+    };
+    w.write_record(&header).map_err(csv_err)?;
+
+    struct Row {
+        time: Option<DateTime<Utc>>,
+        order: (u8, String, Option<u64>, Option<u64>),
+        cells: Vec<String>,
+    }
+    let mut rows: Vec<Row> = Vec::with_capacity(findings.len() + context.len());
+    for f in findings {
+        let ev = f.evidence.first();
+        let mut cells = vec![
+            f.time.map(rfc3339).unwrap_or_default(),
+            if f.time.is_some() {
+                "Event Recorded".into()
+            } else {
+                "No Timestamp".into()
+            },
+            format!("[{}] {}", f.rule.level, f.rule.title),
+            "finding".into(),
+            f.rule.id.clone(),
+            f.rule.title.clone(),
+            f.rule.level.clone(),
+            f.tags.join(" "),
+            f.host.clone().unwrap_or_default(),
+            ev.map(|e| e.path.clone()).unwrap_or_default(),
+            ev.and_then(|e| e.line).map(|n| n.to_string()).unwrap_or_default(),
+            ev.and_then(|e| e.record).map(|n| n.to_string()).unwrap_or_default(),
+            ev.map(|e| e.sha256.clone()).unwrap_or_default(),
+        ];
+        for (_, names) in TIMELINE_FIELD_COLUMNS {
+            let v = names
+                .iter()
+                .find_map(|n| f.fields.get(*n).and_then(|v| v.as_str()))
+                .unwrap_or("");
+            cells.push(v.to_string());
+        }
+        cells.push(ev.map(|e| e.excerpt.clone()).unwrap_or_default());
+        rows.push(Row {
+            time: f.time,
+            order: (
+                0,
+                ev.map(|e| e.path.clone()).unwrap_or_default(),
+                ev.and_then(|e| e.line.or(e.record)),
+                None,
+            ),
+            cells,
+        });
+    }
+    for c in context {
+        let mut cells = vec![
+            c.time.map(rfc3339).unwrap_or_default(),
+            "Event Recorded".into(),
+            format!("[context] {}", c.source),
+            "context".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            c.path.clone(),
+            c.line.map(|n| n.to_string()).unwrap_or_default(),
+            c.record.map(|n| n.to_string()).unwrap_or_default(),
+            String::new(),
+        ];
+        cells.extend(TIMELINE_FIELD_COLUMNS.iter().map(|_| String::new()));
+        cells.push(c.excerpt.clone());
+        rows.push(Row {
+            time: c.time,
+            order: (1, c.path.clone(), c.line.or(c.record), None),
+            cells,
+        });
+    }
+    rows.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.order.cmp(&b.order)));
+    for row in rows {
+        let cells: Vec<String> = row.cells.iter().map(|c| neutralise_cell(c)).collect();
+        w.write_record(&cells).map_err(csv_err)?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+/// Make a cell safe to open in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return would make it a formula, so such cells get a leading apostrophe.
+pub fn neutralise_cell(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+/// Write `summary.json`.
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), ReportError> {
+    let mut w = create(path)?;
+    serde_json::to_writer_pretty(&mut w, summary).expect("summary serializes");
+    writeln!(w).map_err(io_err(path))?;
+    w.flush().map_err(io_err(path))
+}
+
+/// Escape a string for a terminal: control characters (ANSI escapes included) become visible
+/// `\x..` sequences, so log content cannot drive the terminal.
+pub fn escape_terminal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The short terminal summary after a scan.
+pub fn print_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let v = &summary.verdict;
+    writeln!(out, "exhunt {}: {}", summary.version, escape_terminal(&summary.roots.join(", ")))?;
+    writeln!(out)?;
+    writeln!(out, "VERDICT: {}", v.level.headline())?;
+    writeln!(out, "  {}", escape_terminal(&v.statement))?;
+    if !v.chains.is_empty() {
+        writeln!(out, "  chains: {}", v.chains.join(", "))?;
+    }
+    if !v.cves.is_empty() {
+        writeln!(out, "  CVEs:   {}", v.cves.join(", "))?;
+    }
+    if !v.phases.is_empty() {
+        writeln!(out, "\nPhases seen:")?;
+        for p in &v.phases {
+            writeln!(
+                out,
+                "  {:<18} {:>5} findings  {} .. {}",
+                p.phase,
+                p.findings,
+                p.first.map(rfc3339).unwrap_or_else(|| "-".into()),
+                p.last.map(rfc3339).unwrap_or_else(|| "-".into())
+            )?;
+        }
+    }
+    if !v.attacker_addresses.is_empty() {
+        writeln!(out, "\nAttacker addresses (from high and critical findings):")?;
+        for a in v.attacker_addresses.iter().take(20) {
+            writeln!(out, "  {:<40} {:>5} findings", escape_terminal(&a.address), a.findings)?;
+        }
+    }
+    writeln!(
+        out,
+        "\nRead {} artifacts ({} bytes), {} events; {} rules; {} findings ({}).",
+        summary.artifacts_read,
+        summary.bytes_read,
+        summary.events_parsed,
+        summary.rules_loaded,
+        summary.findings_total,
+        summary
+            .findings_by_level
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    if !summary.warnings.is_empty() {
+        writeln!(out, "\nWarnings ({}):", summary.warnings.len())?;
+        for w in summary.warnings.iter().take(15) {
+            writeln!(out, "  {}", escape_terminal(&w.to_string()))?;
+        }
+        if summary.warnings.len() > 15 {
+            writeln!(out, "  ... {} more in summary.json", summary.warnings.len() - 15)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralise_cell(bad).starts_with('\''), "{bad:?}");
+        }
+        assert_eq!(neutralise_cell("GET /owa/"), "GET /owa/");
+    }
+
+    #[test]
+    fn terminal_escaping_neutralises_ansi() {
+        let s = escape_terminal("evil\x1b[31mred\x07");
+        assert!(!s.contains('\x1b'));
+        assert!(s.contains("\\x1b[31m"));
+    }
+}
