@@ -211,7 +211,10 @@ pub fn read_findings_jsonl(path: &Path) -> Result<Vec<Finding>, ReportError> {
 /// Field names the timeline lifts out of findings into their own columns.
 const TIMELINE_FIELD_COLUMNS: &[(&str, &[&str])] = &[
     ("source_ip", exhunt_model::CLIENT_IP_FIELDS),
-    ("user_agent", &["cs-user-agent", "UserAgent", "cs(User-Agent)"]),
+    (
+        "user_agent",
+        &["cs-user-agent", "UserAgent", "cs(User-Agent)"],
+    ),
     ("url", &["cs-uri-stem", "UrlStem", "S:URL"]),
     ("status", &["sc-status", "HttpStatus"]),
     ("user", &["cs-username", "AuthenticatedUser", "User"]),
@@ -272,8 +275,12 @@ pub fn write_timeline_csv(
             f.tags.join(" "),
             f.host.clone().unwrap_or_default(),
             ev.map(|e| e.path.clone()).unwrap_or_default(),
-            ev.and_then(|e| e.line).map(|n| n.to_string()).unwrap_or_default(),
-            ev.and_then(|e| e.record).map(|n| n.to_string()).unwrap_or_default(),
+            ev.and_then(|e| e.line)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            ev.and_then(|e| e.record)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             ev.map(|e| e.sha256.clone()).unwrap_or_default(),
         ];
         for (_, names) in TIMELINE_FIELD_COLUMNS {
@@ -361,7 +368,12 @@ pub fn escape_terminal(s: &str) -> String {
 /// The short terminal summary after a scan.
 pub fn print_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     let v = &summary.verdict;
-    writeln!(out, "exhunt {}: {}", summary.version, escape_terminal(&summary.roots.join(", ")))?;
+    writeln!(
+        out,
+        "exhunt {}: {}",
+        summary.version,
+        escape_terminal(&summary.roots.join(", "))
+    )?;
     writeln!(out)?;
     writeln!(out, "VERDICT: {}", v.level.headline())?;
     writeln!(out, "  {}", escape_terminal(&v.statement))?;
@@ -385,9 +397,17 @@ pub fn print_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         }
     }
     if !v.attacker_addresses.is_empty() {
-        writeln!(out, "\nAttacker addresses (from high and critical findings):")?;
+        writeln!(
+            out,
+            "\nAttacker addresses (from high and critical findings):"
+        )?;
         for a in v.attacker_addresses.iter().take(20) {
-            writeln!(out, "  {:<40} {:>5} findings", escape_terminal(&a.address), a.findings)?;
+            writeln!(
+                out,
+                "  {:<40} {:>5} findings",
+                escape_terminal(&a.address),
+                a.findings
+            )?;
         }
     }
     writeln!(
@@ -411,7 +431,11 @@ pub fn print_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
             writeln!(out, "  {}", escape_terminal(&w.to_string()))?;
         }
         if summary.warnings.len() > 15 {
-            writeln!(out, "  ... {} more in summary.json", summary.warnings.len() - 15)?;
+            writeln!(
+                out,
+                "  ... {} more in summary.json",
+                summary.warnings.len() - 15
+            )?;
         }
     }
     Ok(())

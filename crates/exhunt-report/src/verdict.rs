@@ -18,7 +18,11 @@ pub const PHASES: &[&str] = &[
 
 /// The phases a finding belongs to, from its ATT&CK and CVE tags.
 pub fn phases_of(tags: &[String]) -> Vec<&'static str> {
-    let has = |p: &str| tags.iter().any(|t| t.eq_ignore_ascii_case(p) || t.to_ascii_lowercase().starts_with(&format!("{p}.")));
+    let has = |p: &str| {
+        tags.iter().any(|t| {
+            t.eq_ignore_ascii_case(p) || t.to_ascii_lowercase().starts_with(&format!("{p}."))
+        })
+    };
     let mut out = Vec::new();
     if has("attack.reconnaissance") || has("attack.t1595") {
         out.push("probing");
@@ -40,7 +44,11 @@ pub fn phases_of(tags: &[String]) -> Vec<&'static str> {
     {
         out.push("post-exploitation");
     }
-    if has("attack.collection") || has("attack.exfiltration") || has("attack.t1114") || has("attack.t1560") {
+    if has("attack.collection")
+        || has("attack.exfiltration")
+        || has("attack.t1114")
+        || has("attack.t1560")
+    {
         out.push("data-theft");
     }
     out
@@ -227,7 +235,12 @@ mod tests {
         fields.insert("c-ip".into(), ip.into());
         Finding {
             id: "x".into(),
-            rule: RuleRef { id: "r".into(), title: "t".into(), level: level.into(), source: "s".into() },
+            rule: RuleRef {
+                id: "r".into(),
+                title: "t".into(),
+                level: level.into(),
+                source: "s".into(),
+            },
             tags: tags.iter().map(|s| s.to_string()).collect(),
             time: Some("2021-03-02T03:00:00Z".parse().unwrap()),
             host: None,
@@ -239,8 +252,15 @@ mod tests {
     #[test]
     fn levels() {
         assert_eq!(verdict(&[]).level, VerdictLevel::NoEvidence);
-        let probe = finding("medium", &["attack.reconnaissance", "attack.t1595.002"], "1.2.3.4");
-        assert_eq!(verdict(std::slice::from_ref(&probe)).level, VerdictLevel::Probed);
+        let probe = finding(
+            "medium",
+            &["attack.reconnaissance", "attack.t1595.002"],
+            "1.2.3.4",
+        );
+        assert_eq!(
+            verdict(std::slice::from_ref(&probe)).level,
+            VerdictLevel::Probed
+        );
         let ssrf = finding("critical", &["attack.t1190", "cve.2021-26855"], "5.6.7.8");
         let v = verdict(&[probe.clone(), ssrf.clone()]);
         assert_eq!(v.level, VerdictLevel::ExploitationAttempted);
@@ -250,6 +270,12 @@ mod tests {
         assert_eq!(v.level, VerdictLevel::Compromised);
         assert_eq!(v.attacker_addresses[0].address, "5.6.7.8");
         assert_eq!(v.attacker_addresses[0].findings, 2);
-        assert_eq!(v.phases.iter().map(|p| p.phase.as_str()).collect::<Vec<_>>(), vec!["probing", "exploitation", "webshell"]);
+        assert_eq!(
+            v.phases
+                .iter()
+                .map(|p| p.phase.as_str())
+                .collect::<Vec<_>>(),
+            vec!["probing", "exploitation", "webshell"]
+        );
     }
 }

@@ -1,0 +1,526 @@
+//! Wiring of the pipeline: collect -> parse -> detect -> (correlate) -> report.
+//!
+//! Artifacts are processed in parallel (rayon, one artifact per task); each task streams its
+//! artifact through the parser into the detector and keeps only what matched, so memory depends on
+//! the number of findings, not on the size of the logs. Results are merged in artifact order and
+//! sorted, so the output does not depend on thread scheduling.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use exhunt_collect::{Artifact, Collection, HashingReader};
+use exhunt_detect::{CorrelationInput, Detector, EvidenceSource, Hit};
+use exhunt_model::{ArtifactKind, Event, Evidence, Finding, Locator, LogSource, Warning};
+use exhunt_report::{ArtifactStat, ContextEvent};
+use rayon::prelude::*;
+
+/// Most findings kept per rule; the rest are counted in the summary.
+pub const MAX_FINDINGS_PER_RULE: u64 = 20_000;
+/// Most events kept for the correlation pass.
+const MAX_CORRELATION_INPUTS: usize = 1_000_000;
+/// Events shown before and after each finding's evidence in the timeline.
+const CONTEXT_EVENTS: usize = 2;
+/// Bytes of a file's start shown as `Magic` in its inventory event.
+const MAGIC_BYTES: usize = 8;
+
+/// The outcome of reading one artifact.
+pub struct ArtifactOutcome {
+    pub stat: ArtifactStat,
+    pub findings: Vec<Finding>,
+    pub correlation: Vec<PendingCorrelation>,
+    pub context: Vec<ContextEvent>,
+    pub warnings: Vec<Warning>,
+}
+
+/// An event that fed a correlation rule, kept with its evidence.
+pub struct PendingCorrelation {
+    pub input: CorrelationInput,
+    pub evidence: Evidence,
+    pub time: DateTime<Utc>,
+    pub host: Option<String>,
+}
+
+/// Counts findings per rule across threads, to keep memory bounded on noisy rules.
+pub struct FindingBudget {
+    counts: Mutex<HashMap<String, Arc<AtomicU64>>>,
+}
+
+impl FindingBudget {
+    pub fn new() -> Self {
+        FindingBudget {
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// True when this rule may still add a finding.
+    fn take(&self, rule: &str) -> bool {
+        let counter = {
+            let mut map = self.counts.lock().expect("budget lock");
+            map.entry(rule.to_string()).or_default().clone()
+        };
+        counter.fetch_add(1, Ordering::Relaxed) < MAX_FINDINGS_PER_RULE
+    }
+
+    /// Findings over the cap, per rule.
+    pub fn dropped(&self) -> BTreeMap<String, u64> {
+        let map = self.counts.lock().expect("budget lock");
+        map.iter()
+            .filter_map(|(k, v)| {
+                let n = v.load(Ordering::Relaxed);
+                (n > MAX_FINDINGS_PER_RULE).then(|| (k.clone(), n - MAX_FINDINGS_PER_RULE))
+            })
+            .collect()
+    }
+}
+
+/// What a scan produced before it is written out.
+pub struct ScanResult {
+    pub artifacts: Vec<ArtifactStat>,
+    pub findings: Vec<Finding>,
+    pub context: Vec<ContextEvent>,
+    pub warnings: Vec<Warning>,
+    pub dropped: BTreeMap<String, u64>,
+}
+
+/// Run every artifact of the collection through parse and detect, then the correlations.
+pub fn run(
+    collection: &Collection,
+    detector: Option<&mut Detector>,
+    progress: &indicatif::ProgressBar,
+) -> ScanResult {
+    let budget = FindingBudget::new();
+    let det_ref: Option<&Detector> = detector.as_deref();
+    let outcomes: Vec<ArtifactOutcome> = collection
+        .artifacts
+        .par_iter()
+        .map(|artifact| {
+            let out = process_artifact(artifact, det_ref, &budget);
+            progress.inc(artifact.size.max(1));
+            out
+        })
+        .collect();
+
+    let mut artifacts = Vec::with_capacity(outcomes.len());
+    let mut findings = Vec::new();
+    let mut context = Vec::new();
+    let mut warnings = collection.warnings.clone();
+    let mut pending: Vec<PendingCorrelation> = Vec::new();
+    let mut correlation_overflow = false;
+    for o in outcomes {
+        artifacts.push(o.stat);
+        findings.extend(o.findings);
+        context.extend(o.context);
+        warnings.extend(o.warnings);
+        for p in o.correlation {
+            if pending.len() < MAX_CORRELATION_INPUTS {
+                pending.push(p);
+            } else {
+                correlation_overflow = true;
+            }
+        }
+    }
+    if correlation_overflow {
+        warnings.push(Warning::new(
+            "",
+            format!(
+                "more than {MAX_CORRELATION_INPUTS} events fed correlation rules; the rest were not correlated (narrow the rule set or the input)"
+            ),
+        ));
+    }
+    if let Some(det) = detector {
+        findings.extend(correlate(det, pending));
+    }
+    fill_missing_hosts(&mut findings);
+    exhunt_report::sort_findings(&mut findings);
+    context.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.line.or(a.record).cmp(&b.line.or(b.record)))
+    });
+    context.dedup();
+    warnings.sort();
+    warnings.dedup();
+    ScanResult {
+        artifacts,
+        findings,
+        context,
+        warnings,
+        dropped: budget.dropped(),
+    }
+}
+
+fn correlate(det: &mut Detector, pending: Vec<PendingCorrelation>) -> Vec<Finding> {
+    let mut evidence = Vec::with_capacity(pending.len());
+    let inputs: Vec<CorrelationInput> = pending
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut input = p.input;
+            input.reference = i;
+            evidence.push((p.evidence, p.time, p.host));
+            input
+        })
+        .collect();
+    det.correlate(inputs)
+        .into_iter()
+        .map(|hit| {
+            let evs: Vec<Evidence> = hit
+                .references
+                .iter()
+                .filter_map(|r| evidence.get(*r).map(|e| e.0.clone()))
+                .collect();
+            let first = hit
+                .references
+                .iter()
+                .filter_map(|r| evidence.get(*r).map(|e| e.1))
+                .min();
+            let host = hit
+                .references
+                .iter()
+                .find_map(|r| evidence.get(*r).and_then(|e| e.2.clone()));
+            let mut fields = serde_json::Map::new();
+            for (k, v) in &hit.group_key {
+                fields.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+            fields.insert(
+                "aggregated_value".into(),
+                serde_json::json!(hit.aggregated_value),
+            );
+            fields.insert("events".into(), serde_json::json!(evs.len()));
+            exhunt_detect::finding_from_parts(&hit.rule, first, host, evs, fields)
+        })
+        .collect()
+}
+
+/// Events without a host field (IIS lines, files) take the host most findings name.
+fn fill_missing_hosts(findings: &mut [Finding]) {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings.iter() {
+        if let Some(h) = f.host.as_deref() {
+            *counts.entry(h).or_default() += 1;
+        }
+    }
+    let Some(best) = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(h, _)| h.to_string())
+    else {
+        return;
+    };
+    for f in findings.iter_mut() {
+        if f.host.is_none() {
+            f.host = Some(best.clone());
+        }
+    }
+}
+
+/// Per-artifact state of the detection sink.
+struct Sink<'d> {
+    detector: Option<&'d Detector>,
+    budget: &'d FindingBudget,
+    path: String,
+    source_label: String,
+    /// Findings whose evidence still lacks the artifact's hash (known only at the end).
+    findings: Vec<Finding>,
+    correlation: Vec<PendingCorrelation>,
+    context: Vec<ContextEvent>,
+    recent: VecDeque<ContextEvent>,
+    /// How many following events still go to the context.
+    after: usize,
+}
+
+impl<'d> Sink<'d> {
+    fn new(detector: Option<&'d Detector>, budget: &'d FindingBudget, artifact: &Artifact) -> Self {
+        Sink {
+            detector,
+            budget,
+            path: artifact.path.clone(),
+            source_label: artifact.kind.label(),
+            findings: Vec::new(),
+            correlation: Vec::new(),
+            context: Vec::new(),
+            recent: VecDeque::with_capacity(CONTEXT_EVENTS + 1),
+            after: 0,
+        }
+    }
+
+    fn context_of(&self, ev: &Event<'_>) -> ContextEvent {
+        let (line, record) = locator_parts(ev.locator);
+        ContextEvent {
+            time: ev.time,
+            path: self.path.clone(),
+            line,
+            record,
+            source: format!("{} {}", self.source_label, ev.source),
+            excerpt: exhunt_model::truncate_excerpt(ev.raw.trim_end(), 1024),
+        }
+    }
+
+    fn on_event(&mut self, ev: &Event<'_>) {
+        let Some(det) = self.detector else {
+            return;
+        };
+        let hits: Vec<Hit> = det.evaluate(ev);
+        let src = EvidenceSource {
+            path: &self.path,
+            sha256: "",
+        };
+        let mut reported = false;
+        for hit in &hits {
+            if hit.report && self.budget.take(&hit.rule.key) {
+                let host = ev.first_of(exhunt_model::HOST_FIELDS).map(str::to_string);
+                self.findings
+                    .push(exhunt_detect::finding_for_hit(hit, ev, &src, host));
+                reported = true;
+            }
+        }
+        let feeding: Vec<_> = hits
+            .iter()
+            .filter(|h| h.feeds_correlation)
+            .map(|h| h.result.clone())
+            .collect();
+        if !feeding.is_empty()
+            && let Some(time) = ev.time
+        {
+            self.correlation.push(PendingCorrelation {
+                input: CorrelationInput {
+                    time,
+                    fields: ev
+                        .fields
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    detections: feeding,
+                    reference: 0,
+                },
+                evidence: exhunt_detect::evidence_for(ev, &src),
+                time,
+                host: ev.first_of(exhunt_model::HOST_FIELDS).map(str::to_string),
+            });
+        }
+        if reported {
+            self.context.extend(self.recent.drain(..));
+            self.after = CONTEXT_EVENTS;
+        } else if self.after > 0 {
+            self.after -= 1;
+            let c = self.context_of(ev);
+            self.context.push(c);
+        } else {
+            if self.recent.len() == CONTEXT_EVENTS {
+                self.recent.pop_front();
+            }
+            if CONTEXT_EVENTS > 0 {
+                let c = self.context_of(ev);
+                self.recent.push_back(c);
+            }
+        }
+    }
+
+    fn finish(
+        mut self,
+        sha256: &str,
+    ) -> (Vec<Finding>, Vec<PendingCorrelation>, Vec<ContextEvent>) {
+        for f in &mut self.findings {
+            for e in &mut f.evidence {
+                e.sha256 = sha256.to_string();
+            }
+            f.id = exhunt_detect::finding_id(&f.rule.id, &f.evidence);
+        }
+        for p in &mut self.correlation {
+            p.evidence.sha256 = sha256.to_string();
+        }
+        (self.findings, self.correlation, self.context)
+    }
+}
+
+fn locator_parts(l: Locator) -> (Option<u64>, Option<u64>) {
+    match l {
+        Locator::Line(n) => (Some(n), None),
+        Locator::Record(n) => (None, Some(n)),
+        Locator::File => (None, None),
+    }
+}
+
+fn warn(path: &str, msg: impl Into<String>) -> Warning {
+    Warning::new(path, msg)
+}
+
+/// Read one artifact: hash it, parse it if it is a log, evaluate its events (or, for a plain
+/// file, its inventory event).
+pub fn process_artifact(
+    artifact: &Artifact,
+    detector: Option<&Detector>,
+    budget: &FindingBudget,
+) -> ArtifactOutcome {
+    let mut stat = ArtifactStat {
+        path: artifact.path.clone(),
+        kind: artifact.kind.label(),
+        bytes: artifact.size,
+        ..ArtifactStat::default()
+    };
+    let mut warnings = Vec::new();
+    let mut sink = Sink::new(detector, budget, artifact);
+    let sha: String;
+    match &artifact.kind {
+        ArtifactKind::Evtx => {
+            let local = match artifact.materialize() {
+                Ok(l) => l,
+                Err(e) => {
+                    warnings.push(warn(&artifact.path, e.to_string()));
+                    return empty(stat, warnings);
+                }
+            };
+            sha = match std::fs::File::open(local.path())
+                .and_then(|f| exhunt_collect::sha256_reader(f))
+            {
+                Ok((h, _)) => h,
+                Err(e) => {
+                    warnings.push(warn(&artifact.path, format!("cannot hash: {e}")));
+                    String::new()
+                }
+            };
+            match exhunt_parse::parse_evtx(local.path(), &mut |ev| sink.on_event(ev)) {
+                Ok(stats) => {
+                    apply_stats(&mut stat, &stats, &artifact.path, &mut warnings);
+                }
+                Err(e) => warnings.push(warn(&artifact.path, e.to_string())),
+            }
+        }
+        kind if kind.is_log() => {
+            let reader = match artifact.open() {
+                Ok(r) => r,
+                Err(e) => {
+                    warnings.push(warn(&artifact.path, e.to_string()));
+                    return empty(stat, warnings);
+                }
+            };
+            let mut hashing = HashingReader::new(reader);
+            let result = {
+                let buffered = BufReader::with_capacity(256 * 1024, &mut hashing);
+                exhunt_parse::parse_text(kind, &artifact.path, buffered, &mut |ev| {
+                    sink.on_event(ev)
+                })
+            };
+            match result {
+                Ok(stats) => apply_stats(&mut stat, &stats, &artifact.path, &mut warnings),
+                Err(e) => warnings.push(warn(&artifact.path, e.to_string())),
+            }
+            // The parser may stop before the end (an error); hash the whole file regardless.
+            if let Err(e) = std::io::copy(&mut hashing, &mut std::io::sink()) {
+                warnings.push(warn(
+                    &artifact.path,
+                    format!("read failed while hashing: {e}"),
+                ));
+            }
+            sha = hashing.finish();
+        }
+        _ => {
+            let (hash, magic) = match hash_file_artifact(artifact) {
+                Ok(x) => x,
+                Err(e) => {
+                    warnings.push(warn(&artifact.path, e));
+                    return empty(stat, warnings);
+                }
+            };
+            sha = hash;
+            let ls = LogSource::new("exhunt", Some("inventory"), None);
+            let ev = inventory_event(artifact, &sha, &magic, &ls);
+            sink.on_event(&ev);
+        }
+    }
+    stat.sha256 = sha.clone();
+    let (findings, correlation, context) = sink.finish(&sha);
+    ArtifactOutcome {
+        stat,
+        findings,
+        correlation,
+        context,
+        warnings,
+    }
+}
+
+fn empty(stat: ArtifactStat, warnings: Vec<Warning>) -> ArtifactOutcome {
+    ArtifactOutcome {
+        stat,
+        findings: Vec::new(),
+        correlation: Vec::new(),
+        context: Vec::new(),
+        warnings,
+    }
+}
+
+fn apply_stats(
+    stat: &mut ArtifactStat,
+    stats: &exhunt_parse::ParseStats,
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) {
+    stat.events = stats.events;
+    stat.first = stats.first;
+    stat.last = stats.last;
+    warnings.extend(stats.warnings.iter().map(|w| warn(path, w.clone())));
+}
+
+fn hash_file_artifact(artifact: &Artifact) -> Result<(String, Vec<u8>), String> {
+    let reader = artifact.open().map_err(|e| e.to_string())?;
+    let mut hashing = HashingReader::new(reader);
+    let mut magic = vec![0u8; MAGIC_BYTES];
+    let mut got = 0;
+    while got < MAGIC_BYTES {
+        match hashing.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("read failed: {e}")),
+        }
+    }
+    magic.truncate(got);
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| format!("read failed: {e}"))?;
+    Ok((hashing.finish(), magic))
+}
+
+/// The event that stands for a plain file in the inventory (rules with
+/// `product: exhunt, service: inventory` match it).
+fn inventory_event<'a>(
+    artifact: &'a Artifact,
+    sha: &str,
+    magic: &[u8],
+    ls: &'a LogSource,
+) -> Event<'a> {
+    let name = artifact
+        .path
+        .rsplit(['/', '!'])
+        .next()
+        .unwrap_or(&artifact.path)
+        .to_string();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let fields: Vec<(Cow<'a, str>, Cow<'a, str>)> = vec![
+        ("Path".into(), Cow::Borrowed(artifact.path.as_str())),
+        ("FileName".into(), name.into()),
+        ("Extension".into(), ext.into()),
+        ("FileClass".into(), artifact.file_class.label().into()),
+        ("Size".into(), artifact.size.to_string().into()),
+        ("Sha256".into(), sha.to_string().into()),
+        ("Magic".into(), hex::encode(magic).into()),
+    ];
+    Event {
+        time: None,
+        locator: Locator::File,
+        source: ls,
+        raw: Cow::Owned(format!(
+            "{} ({} bytes, sha256 {}, {})",
+            artifact.path,
+            artifact.size,
+            sha,
+            artifact.file_class.label()
+        )),
+        fields,
+    }
+}
