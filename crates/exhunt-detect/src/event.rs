@@ -20,7 +20,12 @@ impl<'e, 'a> SigmaEvent<'e, 'a> {
 
 impl rsigma_eval::Event for SigmaEvent<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        self.ev.get(path).map(|v| EventValue::Str(Cow::Borrowed(v)))
+        // Rules below Sigma's array-matching version spell a literal field name such as
+        // `Data[2]` (our name for the third unnamed EventData value) with escaped brackets.
+        let name = rsigma_parser::fieldpath::unescape_brackets(path);
+        self.ev
+            .get(&name)
+            .map(|v| EventValue::Str(Cow::Borrowed(v)))
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {

@@ -144,16 +144,18 @@ fn ecp_and_management_log_vdir_script() {
     let mgmt = LogSource::new("windows", Some("msexchange-management"), None);
     let data = "Set-OabVirtualDirectory\n-ExternalUrl \"http://f/<script language=\"JScript\" runat=\"server\">function Page_Load(){eval(Request[\"k\"],\"unsafe\");}</script>\" -Identity \"OAB (Default Web Site)\"";
     assert!(has(&fire(&det, &mgmt, &[("Data", data)]), "CVE-2021-27065"));
+    let plain = fire(
+        &det,
+        &mgmt,
+        &[(
+            "Data",
+            "Set-OabVirtualDirectory\n-ExternalUrl \"https://mail.contoso.com/OAB\"",
+        )],
+    );
+    assert!(!has(&plain, "Holding Script"), "{plain:?}");
     assert!(
-        fire(
-            &det,
-            &mgmt,
-            &[(
-                "Data",
-                "Set-OabVirtualDirectory\n-ExternalUrl \"https://mail.contoso.com/OAB\""
-            )]
-        )
-        .is_empty()
+        has(&plain, "OAB Virtual Directory URL Changed"),
+        "{plain:?}"
     );
 }
 
@@ -458,4 +460,212 @@ fn inventory_signatures() {
         )
         .is_empty()
     );
+}
+
+#[test]
+fn management_log_caller_position() {
+    let det = detector();
+    let mgmt = LogSource::new("windows", Some("msexchange-management"), None);
+    let system = fire(
+        &det,
+        &mgmt,
+        &[
+            ("Data[0]", "Get-Mailbox"),
+            ("Data[1]", "-ResultSize \"Unlimited\""),
+            ("Data[2]", "NT AUTHORITY\\SYSTEM"),
+            (
+                "Data",
+                "Get-Mailbox\n-ResultSize \"Unlimited\"\nNT AUTHORITY\\SYSTEM",
+            ),
+        ],
+    );
+    assert!(has(&system, "Run as SYSTEM"), "{system:?}");
+    let health = fire(
+        &det,
+        &mgmt,
+        &[
+            ("Data[0]", "Get-Mailbox"),
+            ("Data[1]", "-ResultSize \"1\""),
+            ("Data[2]", "NT AUTHORITY\\SYSTEM (MSExchangeHMHost)"),
+            (
+                "Data",
+                "Get-Mailbox\n-ResultSize \"1\"\nNT AUTHORITY\\SYSTEM (MSExchangeHMHost)",
+            ),
+        ],
+    );
+    assert!(health.is_empty(), "{health:?}");
+}
+
+#[test]
+fn file_event_signatures() {
+    let det = detector();
+    let ls = LogSource::new("windows", Some("sysmon"), Some("file_event"));
+    let w3wp = "c:\\windows\\system32\\inetsrv\\w3wp.exe";
+    let shell = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", w3wp),
+            (
+                "TargetFilename",
+                "C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\iQWkvtyK.aspx",
+            ),
+        ],
+    );
+    assert!(has(&shell, "Web Page Written"), "{shell:?}");
+    let compiled = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", w3wp),
+            (
+                "TargetFilename",
+                "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\owa\\a1\\App_Web_x.dll",
+            ),
+        ],
+    );
+    assert!(compiled.is_empty(), "{compiled:?}");
+    let tool = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", w3wp),
+            ("TargetFilename", "C:\\ProgramData\\7z.exe"),
+        ],
+    );
+    assert!(has(&tool, "Executable or Script Written"), "{tool:?}");
+    let dump = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", "C:\\Windows\\System32\\rundll32.exe"),
+            ("TargetFilename", "C:\\root\\lsass.dmp"),
+        ],
+    );
+    assert!(has(&dump, "LSASS Dump File"), "{dump:?}");
+    let crash = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", "C:\\Windows\\System32\\WerFault.exe"),
+            (
+                "TargetFilename",
+                "C:\\ProgramData\\Microsoft\\Windows\\WER\\ReportQueue\\x\\memory.hdmp",
+            ),
+        ],
+    );
+    assert!(crash.is_empty(), "{crash:?}");
+    let staged = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", "C:\\ProgramData\\7z.exe"),
+            ("TargetFilename", "C:\\ProgramData\\it.zip"),
+        ],
+    );
+    assert!(
+        has(&staged, "Archive Created in a Staging Folder"),
+        "{staged:?}"
+    );
+    let vendor = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", "C:\\Program Files\\McAfee\\Agent\\masvc.exe"),
+            (
+                "TargetFilename",
+                "C:\\ProgramData\\McAfee\\Agent\\FrameworkConfig.zip",
+            ),
+        ],
+    );
+    assert!(vendor.is_empty(), "{vendor:?}");
+    let pst = fire(
+        &det,
+        &ls,
+        &[
+            (
+                "Image",
+                "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\MSExchangeMailboxReplication.exe",
+            ),
+            (
+                "TargetFilename",
+                "C:\\inetpub\\wwwroot\\aspnet_client\\ceo.pst",
+            ),
+        ],
+    );
+    assert!(has(&pst, "Mailbox Data Written to a Web Folder"), "{pst:?}");
+    let pst_ok = fire(
+        &det,
+        &ls,
+        &[
+            (
+                "Image",
+                "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\MSExchangeMailboxReplication.exe",
+            ),
+            ("TargetFilename", "\\\\backup01\\exports\\ceo.pst"),
+        ],
+    );
+    assert!(pst_ok.is_empty(), "{pst_ok:?}");
+}
+
+#[test]
+fn ecp_reset_and_export_signatures() {
+    let det = detector();
+    let ecp = LogSource::new("exchange", Some("ecp-server"), None);
+    let reset = "S:TIME=150;'S:CMD=Set-OabVirtualDirectory.ExternalUrl=''''.Identity=''4d0c''';S:REQID=;S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=x.&a=%5D:444/ecp/S.js;S:EX=";
+    let hits = fire(&det, &ecp, &[("EventData", reset)]);
+    assert!(has(&hits, "SSRF Residue"), "{hits:?}");
+    assert!(has(&hits, "Reset of a Virtual Directory"), "{hits:?}");
+    let export = "'S:CMD=Remove-OabVirtualDirectory.Identity=''4d0c''.FilePathName=''\\\\EXCH01\\C$\\inetpub\\wwwroot\\aspnet_client\\system_web\\iQWkvtyK.aspx''';S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory";
+    assert!(has(
+        &fire(&det, &ecp, &[("EventData", export)]),
+        "Written to a Web Page Path"
+    ));
+    let admin = "S:TIME=20;S:CMD=Get-OabVirtualDirectory;S:URL=/ecp/DDI/DDIService.svc/GetList?schema=OABVirtualDirectory&msExchEcpCanary=y;S:EX=";
+    assert!(fire(&det, &ecp, &[("EventData", admin)]).is_empty());
+
+    let mgmt = LogSource::new("windows", Some("msexchange-management"), None);
+    let removed = fire(
+        &det,
+        &mgmt,
+        &[
+            ("Data[0]", "Remove-MailboxExportRequest"),
+            (
+                "Data",
+                "Remove-MailboxExportRequest\n-Identity \"ceo\\MailboxExport\" -Confirm \"False\"",
+            ),
+        ],
+    );
+    assert!(has(&removed, "Export Request Removed"), "{removed:?}");
+}
+
+#[test]
+fn chopper_marker_in_parent_command_line() {
+    let det = detector();
+    let ls = proc_creation();
+    let child = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", "C:\\Windows\\System32\\whoami.exe"),
+            ("CommandLine", "whoami"),
+            ("ParentImage", "C:\\Windows\\System32\\cmd.exe"),
+            (
+                "ParentCommandLine",
+                "cmd /c cd /d \"C:\\inetpub\\wwwroot\\aspnet_client\"&whoami&echo [S]&cd&echo [E]",
+            ),
+        ],
+    );
+    assert!(has(&child, "China Chopper"), "{child:?}");
+    let admin = fire(
+        &det,
+        &ls,
+        &[
+            ("Image", "C:\\Windows\\System32\\whoami.exe"),
+            ("CommandLine", "whoami /groups"),
+            ("ParentImage", "C:\\Windows\\System32\\cmd.exe"),
+            ("ParentCommandLine", "\"C:\\Windows\\system32\\cmd.exe\""),
+        ],
+    );
+    assert!(admin.is_empty(), "{admin:?}");
 }

@@ -34,7 +34,7 @@ pub(crate) fn parse(
         let source = sources.get(n.channel(), n.event_id);
         let ev = Event {
             time: n.time,
-            locator: Locator::Record(line.no),
+            locator: Locator::Line(line.no),
             source,
             fields: n.fields,
             raw: Cow::Borrowed(text),

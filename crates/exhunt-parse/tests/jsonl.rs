@@ -24,8 +24,8 @@ fn otrf_zip() {
     let (ev, stats) = text(&ArtifactKind::EventJsonl, &data);
     assert!(stats.warnings.is_empty(), "{:?}", stats.warnings);
     assert_eq!(ev.len(), 184);
-    assert_eq!(ev[0].locator, Locator::Record(1));
-    assert_eq!(ev[183].locator, Locator::Record(184));
+    assert_eq!(ev[0].locator, Locator::Line(1));
+    assert_eq!(ev[183].locator, Locator::Line(184));
     for e in &ev {
         assert_eq!(e.must("Computer"), "WORKSTATION5");
         assert!(e.must("EventID").parse::<u32>().is_ok());
@@ -93,7 +93,7 @@ fn all_shapes_normalize_alike() {
     let (ev, stats) = jsonl(&input);
     assert!(stats.warnings.is_empty(), "{:?}", stats.warnings);
     assert_eq!(ev.len(), 4);
-    assert_eq!(ev[3].locator, Locator::Record(5));
+    assert_eq!(ev[3].locator, Locator::Line(5));
     let want_time = utc("2019-08-30T12:54:07.873Z");
     for (i, e) in ev.iter().enumerate() {
         let ctx = format!("shape {i}: {:?}", e.fields);
@@ -131,7 +131,7 @@ fn all_shapes_normalize_alike() {
         assert!(dt <= 1, "{ctx}");
         assert_eq!(e.source.service.as_deref(), Some("sysmon"));
         assert_eq!(e.source.category.as_deref(), Some("process_creation"));
-        assert_eq!(e.locator, Locator::Record([1, 2, 3, 5][i]));
+        assert_eq!(e.locator, Locator::Line([1, 2, 3, 5][i]));
     }
     assert_eq!(ev[0].must("TimeCreated"), "2019-08-30T12:54:07.873789900Z");
     assert_eq!(ev[1].must("TimeCreated"), ev[0].must("TimeCreated"));
@@ -145,7 +145,7 @@ fn bad_json_lines_are_warnings() {
     let input = format!("{ELASTIC}\n{{not json\n[1,2]\n{VELOCIRAPTOR}");
     let (ev, stats) = jsonl(&input);
     assert_eq!(ev.len(), 2);
-    assert_eq!(ev[1].locator, Locator::Record(4));
+    assert_eq!(ev[1].locator, Locator::Line(4));
     assert_eq!(stats.warnings.len(), 2, "{:?}", stats.warnings);
     assert!(stats.warnings[0].starts_with("line 2"));
     assert!(stats.warnings[1].starts_with("line 3"));

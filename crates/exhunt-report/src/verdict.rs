@@ -124,6 +124,13 @@ fn is_serious(f: &Finding) -> bool {
 }
 
 fn address_of(f: &Finding) -> Option<String> {
+    let field = |n: &str| f.fields.get(n).and_then(|v| v.as_str());
+    // On the Exchange back-end site (444, or 81 for HTTP) the client is the front end, not the
+    // origin of the request.
+    if matches!(field("s-port"), Some("444") | Some("81")) {
+        return None;
+    }
+    let server = field("s-ip");
     exhunt_model::CLIENT_IP_FIELDS
         .iter()
         .find_map(|n| f.fields.get(*n).and_then(|v| v.as_str()))
@@ -132,6 +139,8 @@ fn address_of(f: &Finding) -> Option<String> {
             v.split([' ', ',']).next().unwrap_or(v).trim().to_string()
         })
         .filter(|v| !v.is_empty() && v != "-")
+        .filter(|v| Some(v.as_str()) != server)
+        .filter(|v| !matches!(v.as_str(), "127.0.0.1" | "::1"))
 }
 
 /// Decide the verdict from the findings.

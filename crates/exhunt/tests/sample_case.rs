@@ -1,0 +1,181 @@
+//! The shipped sample case against its ground truth: every planted step is found with its
+//! evidence, each ProxyLogon CVE is named, and the benign traffic (including the benign days)
+//! raises nothing.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Truth {
+    benign_days: Vec<String>,
+    attacker_ips: Vec<String>,
+    steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+struct Step {
+    id: String,
+    title: String,
+    path: String,
+    line: Option<u64>,
+    record: Option<u64>,
+    expect_tags_any: Vec<String>,
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples")
+}
+
+struct Scan {
+    findings: Vec<serde_json::Value>,
+    summary: serde_json::Value,
+    stdout: String,
+}
+
+fn scan_sample() -> Scan {
+    let case = samples().join("hafnium-2021");
+    assert!(case.is_dir(), "the sample case is missing: regenerate it (samples/README.md)");
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
+        .args(["scan", case.to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let findings = std::fs::read_to_string(out.path().join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary =
+        serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
+    Scan {
+        findings,
+        summary,
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+    }
+}
+
+fn truth() -> Truth {
+    serde_json::from_slice(&std::fs::read(samples().join("hafnium-2021.truth.json")).unwrap())
+        .unwrap()
+}
+
+/// (path, line, record) of every piece of evidence of a finding.
+fn locations(f: &serde_json::Value) -> Vec<(String, Option<u64>, Option<u64>)> {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["line"].as_u64(),
+                e["record"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+fn tags(f: &serde_json::Value) -> BTreeSet<String> {
+    f["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_planted_step_is_found_and_nothing_else() {
+    let truth = truth();
+    let scan = scan_sample();
+    assert!(!truth.steps.is_empty());
+
+    let mut missed = Vec::new();
+    for step in &truth.steps {
+        let key = (step.path.clone(), step.line, step.record);
+        let found = scan.findings.iter().any(|f| {
+            locations(f).contains(&key) && step.expect_tags_any.iter().any(|t| tags(f).contains(t))
+        });
+        if !found {
+            missed.push(format!("{} {} ({}:{:?}:{:?})", step.id, step.title, step.path, step.line, step.record));
+        }
+    }
+    assert!(missed.is_empty(), "planted steps not found:\n{}", missed.join("\n"));
+
+    // Precision: every finding's evidence is a planted step, so the benign traffic under the
+    // attack (health probes, ordinary OWA/EAS/MAPI use, admin work) raised nothing.
+    let planted: BTreeSet<(String, Option<u64>, Option<u64>)> = truth
+        .steps
+        .iter()
+        .map(|s| (s.path.clone(), s.line, s.record))
+        .collect();
+    let mut false_positives = Vec::new();
+    for f in &scan.findings {
+        for loc in locations(f) {
+            if !planted.contains(&loc) {
+                false_positives.push(format!("{} at {:?}", f["rule"]["title"], loc));
+            }
+        }
+    }
+    assert!(false_positives.is_empty(), "findings on benign events:\n{}", false_positives.join("\n"));
+}
+
+#[test]
+fn benign_days_are_silent_and_each_proxylogon_cve_has_evidence_lines() {
+    let truth = truth();
+    let scan = scan_sample();
+    for f in &scan.findings {
+        if let Some(t) = f["time"].as_str() {
+            assert!(
+                !truth.benign_days.iter().any(|d| t.starts_with(d.as_str())),
+                "finding on a benign day: {} at {t}",
+                f["rule"]["title"]
+            );
+        }
+    }
+    for cve in ["cve.2021-26855", "cve.2021-26857", "cve.2021-26858", "cve.2021-27065"] {
+        let with_evidence = scan.findings.iter().any(|f| {
+            tags(f).contains(cve)
+                && f["evidence"].as_array().unwrap().iter().any(|e| {
+                    (e["line"].is_u64() || e["record"].is_u64())
+                        && e["excerpt"].as_str().is_some_and(|x| !x.is_empty())
+                        && e["sha256"].as_str().is_some_and(|h| h.len() == 64)
+                })
+        });
+        assert!(with_evidence, "{cve} has no finding with an evidence line");
+    }
+}
+
+#[test]
+fn verdict_names_the_chain_and_the_attackers() {
+    let truth = truth();
+    let scan = scan_sample();
+    let v = &scan.summary["verdict"];
+    assert_eq!(v["level"], "compromised");
+    assert!(v["chains"].as_array().unwrap().iter().any(|c| c == "ProxyLogon"));
+    let reported: BTreeSet<&str> = v["attacker_addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap())
+        .collect();
+    for ip in &reported {
+        assert!(truth.attacker_ips.iter().any(|t| t == ip), "{ip} reported as attacker but is not one");
+    }
+    assert!(!reported.is_empty());
+    let phases: Vec<&str> = v["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    for p in ["probing", "exploitation", "webshell", "post-exploitation", "data-theft"] {
+        assert!(phases.contains(&p), "phase {p} missing from {phases:?}");
+    }
+    assert!(scan.stdout.contains("COMPROMISED"));
+    assert!(scan.summary["warnings"].as_array().unwrap().is_empty(), "{}", scan.summary["warnings"]);
+}

@@ -1,0 +1,16 @@
+<%@ Page Language="C#" AutoEventWireup="false" Inherits="Microsoft.Exchange.HttpProxy.ExpiredPassword" %>
+<%@ Import Namespace="Microsoft.Exchange.HttpProxy" %>
+<!DOCTYPE html>
+<html>
+<head>
+<meta http-equiv="X-UA-Compatible" content="IE=10" />
+<meta name="robots" content="noindex, nofollow" />
+<title>Outlook</title>
+<link rel="stylesheet" type="text/css" href="/owa/auth/15.2.792/themes/resources/logon.css" />
+</head>
+<body class="signInBg">
+<form action="/owa/auth/expiredpassword.aspx" method="POST">
+<div>Your password has expired. Enter a new password.</div>
+</form>
+</body>
+</html>

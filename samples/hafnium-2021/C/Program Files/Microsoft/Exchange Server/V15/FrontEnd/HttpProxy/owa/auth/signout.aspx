@@ -1,0 +1,14 @@
+<%@ Page Language="C#" AutoEventWireup="false" Inherits="Microsoft.Exchange.HttpProxy.Signout" %>
+<%@ Import Namespace="Microsoft.Exchange.HttpProxy" %>
+<!DOCTYPE html>
+<html>
+<head>
+<meta http-equiv="X-UA-Compatible" content="IE=10" />
+<meta name="robots" content="noindex, nofollow" />
+<title>Outlook</title>
+<link rel="stylesheet" type="text/css" href="/owa/auth/15.2.792/themes/resources/logon.css" />
+</head>
+<body class="signInBg">
+<div>Signing out...</div>
+</body>
+</html>
