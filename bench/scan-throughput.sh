@@ -22,7 +22,7 @@ if [ ! -f "$corpus/.complete-$size_mb" ]; then
 fi
 bytes=$(du -sb --exclude='.complete-*' "$corpus" | cut -f1)
 # Warm the page cache so the figure measures exhunt, not the disk.
-cat $(find "$corpus" -type f) > /dev/null
+find "$corpus" -type f -exec cat {} + > /dev/null
 
 /usr/bin/time -v ./target/release/exhunt scan "$corpus" --out "$out" -q 2> "$out/time.txt"
 wall=$(grep 'Elapsed (wall clock)' "$out/time.txt" | awk '{print $NF}')

@@ -13,6 +13,7 @@
 //! - turning matches into [`exhunt_model::Finding`]s with their evidence.
 
 mod event;
+mod logsources;
 mod rules;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -70,6 +71,60 @@ pub struct CorrelationHit {
     pub references: Vec<usize>,
 }
 
+/// Which rules of the given files to run.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Lowest level to run (`informational` < `low` < `medium` < `high` < `critical`).
+    pub min_level: Option<String>,
+    /// Statuses to run (`stable`, `test`, `experimental`, ...); empty = all.
+    pub statuses: Vec<String>,
+    /// Run only rules carrying at least one of these tags (or a sub-technique of one); empty = all.
+    pub tags: Vec<String>,
+}
+
+/// Rank of a Sigma level, for `min_level`.
+pub fn level_rank(level: &str) -> u8 {
+    match level.to_ascii_lowercase().as_str() {
+        "informational" => 0,
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        "critical" => 4,
+        _ => 2,
+    }
+}
+
+impl LoadOptions {
+    fn admits(&self, meta: &RuleMeta) -> bool {
+        if let Some(min) = &self.min_level
+            && level_rank(&meta.level) < level_rank(min)
+        {
+            return false;
+        }
+        if !self.statuses.is_empty()
+            && !self.statuses.iter().any(|s| {
+                meta.status
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(s))
+            })
+        {
+            return false;
+        }
+        if !self.tags.is_empty()
+            && !self.tags.iter().any(|want| {
+                let want = want.to_ascii_lowercase();
+                meta.tags.iter().any(|t| {
+                    let t = t.to_ascii_lowercase();
+                    t == want || t.starts_with(&format!("{want}."))
+                })
+            })
+        {
+            return false;
+        }
+        true
+    }
+}
+
 /// The loaded rule set, ready to evaluate events.
 pub struct Detector {
     engine: CorrelationEngine,
@@ -82,12 +137,19 @@ pub struct Detector {
     names: HashMap<String, String>,
     detection_rules: usize,
     correlation_rules: usize,
+    filtered_out: usize,
 }
 
 impl Detector {
     /// Load every rule of `files`. Rules that do not parse or cannot be compiled are reported
     /// in the returned diagnostics; the rest are loaded.
     pub fn load(files: &[RuleFile]) -> (Detector, Vec<RuleDiagnostic>) {
+        Self::load_with(files, &LoadOptions::default())
+    }
+
+    /// Like [`Detector::load`], running only the rules `opts` admits. Rules left out by the
+    /// options are counted in [`Detector::filtered_out`], not reported as diagnostics.
+    pub fn load_with(files: &[RuleFile], opts: &LoadOptions) -> (Detector, Vec<RuleDiagnostic>) {
         let config = CorrelationConfig {
             correlation_event_mode: CorrelationEventMode::Refs,
             max_correlation_events: CORRELATION_EVIDENCE_MAX,
@@ -102,6 +164,8 @@ impl Detector {
         let mut detection_rules = 0;
         let mut correlation_rules = 0;
         let mut seen_keys: HashMap<String, String> = HashMap::new();
+        let mut filtered_out = 0;
+        let mut filtered_keys: HashSet<String> = HashSet::new();
 
         let parsed: Vec<(&RuleFile, rsigma_parser::SigmaCollection)> = files
             .iter()
@@ -124,7 +188,20 @@ impl Detector {
                     });
                     continue;
                 }
-                match engine.add_rule(rule) {
+                if !opts.admits(&meta) {
+                    filtered_out += 1;
+                    filtered_keys.insert(meta.key.clone());
+                    if let Some(name) = &rule.name {
+                        filtered_keys.insert(name.clone());
+                    }
+                    continue;
+                }
+                let added = logsources::expand(rule).and_then(|copies| {
+                    copies
+                        .iter()
+                        .try_for_each(|c| engine.add_rule(c).map_err(|e| e.to_string()))
+                });
+                match added {
                     Ok(()) => {
                         detection_rules += 1;
                         seen_keys.insert(meta.key.clone(), file.display_path.clone());
@@ -137,7 +214,7 @@ impl Detector {
                         path: file.display_path.clone(),
                         rule: Some(rule.title.clone()),
                         kind: DiagnosticKind::Unsupported,
-                        reason: e.to_string(),
+                        reason: e,
                     }),
                 }
             }
@@ -145,6 +222,10 @@ impl Detector {
         for (file, collection) in &parsed {
             for corr in &collection.correlations {
                 let meta = RuleMeta::from_correlation(corr, &file.source);
+                if !opts.admits(&meta) || corr.rules.iter().any(|r| filtered_keys.contains(r)) {
+                    filtered_out += 1;
+                    continue;
+                }
                 let missing: Vec<&String> = corr
                     .rules
                     .iter()
@@ -227,6 +308,7 @@ impl Detector {
                 names,
                 detection_rules,
                 correlation_rules,
+                filtered_out,
             },
             diags,
         )
@@ -238,6 +320,11 @@ impl Detector {
 
     pub fn correlation_rule_count(&self) -> usize {
         self.correlation_rules
+    }
+
+    /// Rules the load options left out.
+    pub fn filtered_out(&self) -> usize {
+        self.filtered_out
     }
 
     /// Every loaded rule's description, sorted by key.
@@ -272,6 +359,9 @@ impl Detector {
             })
             .collect();
         hits.sort_by(|a, b| a.rule.key.cmp(&b.rule.key));
+        // A rule loaded as several log-source copies can only match through one of them, but
+        // keep the invariant explicit: one hit per rule and event.
+        hits.dedup_by(|a, b| a.rule.key == b.rule.key);
         hits
     }
 

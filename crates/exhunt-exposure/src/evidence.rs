@@ -134,6 +134,34 @@ impl BuildEvidence {
         }
     }
 
+    /// Fold in what another collector saw (one per artifact when artifacts run in parallel).
+    pub fn merge(&mut self, other: BuildEvidence) {
+        for ((source, build), o) in other.seen {
+            match self.seen.entry((source, build)) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(o);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    let mine = e.get_mut();
+                    mine.count += o.count;
+                    mine.first = match (mine.first, o.first) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    mine.last = match (mine.last, o.last) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    // Keep the origin deterministic whatever the merge order.
+                    if o.origin < mine.origin {
+                        mine.origin = o.origin;
+                    }
+                }
+            }
+        }
+        self.rejected += other.rejected;
+    }
+
     /// Feed one parsed event: per-row version columns, ECP `S:BLD`, OWA paths in URL fields,
     /// and a `#Version` field if the caller passes header values that way.
     pub fn observe_event(&mut self, ev: &Event<'_>) {

@@ -37,6 +37,49 @@ enum Command {
     /// Work with rule sets.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Rank threat-actor hypotheses for a scan folder (writes DIR/attribution.json).
+    Attribute(AttributeArgs),
+    /// Which Exchange security updates a build lacks, and the campaigns they belong to.
+    Exposure(ExposureArgs),
+    /// Read the build a live Exchange server discloses (harmless GETs) and print its exposure.
+    Probe(ProbeArgs),
+}
+
+#[derive(Args)]
+struct AttributeArgs {
+    /// A scan output folder (with findings.jsonl).
+    dir: PathBuf,
+    /// A newer ATT&CK STIX bundle (.json or .json.xz) to use instead of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    attack: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExposureArgs {
+    /// The server build, e.g. 15.2.792.3 (ExSetup.exe file version).
+    #[arg(long)]
+    build: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// The server's base URL, e.g. https://mail.example.com
+    url: String,
+    /// Do not verify the server's TLS certificate.
+    #[arg(long)]
+    insecure: bool,
+    /// Seconds to wait for each request.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -59,6 +102,33 @@ struct ScanArgs {
     /// Do not print the terminal summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Only evaluate events at or after this time (RFC 3339, e.g. 2021-03-01T00:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only evaluate events at or before this time (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Run only rules of this level or higher (informational, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    min_level: Option<String>,
+    /// Run only rules with this status (repeatable: stable, test, experimental, ...).
+    #[arg(long = "status", value_name = "STATUS")]
+    statuses: Vec<String>,
+    /// Run only rules with this tag or a sub-technique of it (repeatable, e.g. attack.t1505.003).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// A newer ATT&CK STIX bundle (.json or .json.xz) for attribution.
+    #[arg(long, value_name = "PATH")]
+    attack: Option<PathBuf>,
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        .map_err(|_| format!("{s:?} is not an RFC 3339 time (2021-03-01T00:00:00Z) or a date (2021-03-01)"))
 }
 
 #[derive(Args)]
@@ -91,6 +161,9 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan(args),
         Command::Inventory(args) => cmd_inventory(args),
         Command::Rules(RulesCommand::Check { dirs }) => cmd_rules_check(dirs),
+        Command::Attribute(args) => cmd_attribute(args),
+        Command::Exposure(args) => cmd_exposure(args),
+        Command::Probe(args) => cmd_probe(args),
     };
     match result {
         Ok(code) => code,
@@ -120,7 +193,11 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     }
 }
 
-fn load_rules(sigma: &[PathBuf], rules_only: bool) -> Result<(Detector, Vec<RuleDiagnostic>)> {
+fn load_rules(
+    sigma: &[PathBuf],
+    rules_only: bool,
+    opts: &exhunt_detect::LoadOptions,
+) -> Result<(Detector, Vec<RuleDiagnostic>)> {
     let mut files: Vec<RuleFile> = if rules_only {
         Vec::new()
     } else {
@@ -132,12 +209,18 @@ fn load_rules(sigma: &[PathBuf], rules_only: bool) -> Result<(Detector, Vec<Rule
     if files.is_empty() {
         bail!("no rules to run: --rules-only needs at least one --sigma DIR");
     }
-    Ok(Detector::load(&files))
+    Ok(Detector::load_with(&files, opts))
 }
 
 fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let collection = open_collection(&args.paths)?;
-    let (mut detector, diags) = load_rules(&args.sigma, args.rules_only)?;
+    let load_opts = exhunt_detect::LoadOptions {
+        min_level: args.min_level.clone(),
+        statuses: args.statuses.clone(),
+        tags: args.tags.clone(),
+    };
+    let (mut detector, diags) = load_rules(&args.sigma, args.rules_only, &load_opts)?;
+    let kb = load_kb(args.attack.as_deref())?;
     let rules_loaded = (detector.detection_rule_count() + detector.correlation_rule_count()) as u64;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
@@ -145,8 +228,15 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
 
     let total: u64 = collection.artifacts.iter().map(|a| a.size.max(1)).sum();
     let pb = progress_bar(total);
-    let result = scan::run(&collection, Some(&mut detector), &pb);
+    let window = scan::TimeWindow {
+        from: args.from,
+        to: args.to,
+    };
+    let result = scan::run(&collection, Some(&mut detector), window, &pb);
     pb.finish_and_clear();
+
+    let exposure = exposure_of(&result);
+    let attribution = exhunt_attribute::attribute(&exhunt_attribute::profile(&result.findings), &kb);
 
     let mut findings_by_rule = BTreeMap::new();
     let mut findings_by_tag = BTreeMap::new();
@@ -208,10 +298,24 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         &result.context,
     )?;
     exhunt_report::write_summary(&args.out.join("summary.json"), &summary)?;
+    write_json(&args.out.join("exposure.json"), &exposure)?;
+    write_json(&args.out.join("attribution.json"), &attribution)?;
     if !args.quiet {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         exhunt_report::print_summary(&mut out, &summary)?;
+        print_exposure_line(&mut out, &exposure)?;
+        writeln!(out, "\nAttribution: {}", escape_terminal(&attribution.headline))?;
+        for h in attribution.hypotheses.iter().take(4) {
+            writeln!(
+                out,
+                "  {:<48} {:>5.1}%  {:<22} confidence {}",
+                escape_terminal(&h.display_name),
+                h.posterior * 100.0,
+                h.likelihood_words,
+                h.confidence.word()
+            )?;
+        }
         writeln!(
             out,
             "\nWrote {}",
@@ -247,7 +351,7 @@ fn cmd_inventory(args: InventoryArgs) -> Result<ExitCode> {
     let collection = open_collection(&args.paths)?;
     let total: u64 = collection.artifacts.iter().map(|a| a.size.max(1)).sum();
     let pb = progress_bar(total);
-    let result = scan::run(&collection, None, &pb);
+    let result = scan::run(&collection, None, scan::TimeWindow::default(), &pb);
     pb.finish_and_clear();
     let totals = totals_by_kind(&result.artifacts);
     let unrecognised: Vec<&str> = collection
@@ -355,4 +459,125 @@ fn cmd_rules_check(dirs: Vec<PathBuf>) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn load_kb(attack: Option<&Path>) -> Result<exhunt_attribute::KnowledgeBase> {
+    match attack {
+        None => Ok(exhunt_attribute::KnowledgeBase::embedded()),
+        Some(p) => exhunt_attribute::load_attack_bundle(p)
+            .with_context(|| format!("cannot load the ATT&CK bundle {}", p.display())),
+    }
+}
+
+/// The server's build from the collection, and whether each exploitation finding hit a build
+/// still missing its fix.
+fn exposure_of(result: &scan::ScanResult) -> exhunt_exposure::ExposureReport {
+    let conclusion = result.build_evidence.conclude();
+    let mut exploitation = Vec::new();
+    for f in &result.findings {
+        let Some(t) = f.time else { continue };
+        for tag in &f.tags {
+            if let Some(rest) = tag.strip_prefix("cve.") {
+                exploitation.push((format!("CVE-{}", rest.to_ascii_uppercase()), t, f.id.clone()));
+            }
+        }
+    }
+    let mut report = exhunt_exposure::exposure_report(&conclusion, &exploitation);
+    if let Some(xml) = &result.application_host
+        && let Ok(cfg) = exhunt_exposure::config_from_application_host(xml)
+        && let Some(a) = report.assessment.as_mut()
+    {
+        a.apply_config(&cfg);
+    }
+    report
+}
+
+fn print_exposure_line(out: &mut dyn Write, r: &exhunt_exposure::ExposureReport) -> Result<()> {
+    match (&r.build, &r.assessment) {
+        (Some(b), Some(a)) => {
+            let exploited_missing = r
+                .exploitation
+                .iter()
+                .filter(|e| matches!(e.exposure, exhunt_exposure::ExposureAtTime::Missing { .. }))
+                .count();
+            writeln!(
+                out,
+                "\nServer build: {b} ({}, {}; from {}): {} security fixes missing now; {} of {} exploitation findings hit a build still missing the fix.",
+                a.product.as_deref().unwrap_or("unknown product"),
+                a.update_level.as_deref().unwrap_or("update level unknown"),
+                r.build_source.map(|s| s.label()).unwrap_or("-"),
+                a.missing.len(),
+                exploited_missing,
+                r.exploitation.len()
+            )?;
+        }
+        _ => writeln!(out, "\nServer build: unknown ({})", escape_terminal(&r.build_explanation))?,
+    }
+    Ok(())
+}
+
+fn cmd_attribute(args: AttributeArgs) -> Result<ExitCode> {
+    let findings = exhunt_report::read_findings_jsonl(&args.dir.join("findings.jsonl"))?;
+    let kb = load_kb(args.attack.as_deref())?;
+    let attribution = exhunt_attribute::attribute(&exhunt_attribute::profile(&findings), &kb);
+    write_json(&args.dir.join("attribution.json"), &attribution)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&attribution)?)?;
+    } else {
+        write!(out, "{}", escape_terminal_keep_newlines(&exhunt_attribute::render_text(&attribution)))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_exposure(args: ExposureArgs) -> Result<ExitCode> {
+    let build = match exhunt_exposure::parse_build(&args.build) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("exhunt: error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let a = exhunt_exposure::assess(&build);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&a)?)?;
+    } else {
+        write!(out, "{}", exhunt_exposure::render_text(&a))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_probe(args: ProbeArgs) -> Result<ExitCode> {
+    let opts = exhunt_exposure::ProbeOptions {
+        timeout: std::time::Duration::from_secs(args.timeout),
+        insecure: args.insecure,
+    };
+    let result = exhunt_exposure::probe(&args.url, &opts)
+        .with_context(|| format!("probing {}", args.url))?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+    } else {
+        for o in &result.observations {
+            writeln!(out, "{}", escape_terminal(&format!("{o:?}")))?;
+        }
+        writeln!(out, "best: {} ({})", result.best, escape_terminal(&result.best_source))?;
+        write!(out, "{}", exhunt_exposure::render_text(&result.assessment))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Escape control characters except newlines, for multi-line text built from evidence.
+fn escape_terminal_keep_newlines(s: &str) -> String {
+    s.split('\n').map(escape_terminal).collect::<Vec<_>>().join("\n")
 }

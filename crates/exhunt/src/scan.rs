@@ -30,6 +30,9 @@ const MAGIC_BYTES: usize = 8;
 /// The outcome of reading one artifact.
 pub struct ArtifactOutcome {
     pub stat: ArtifactStat,
+    pub build_evidence: exhunt_exposure::BuildEvidence,
+    /// The text of an IIS `applicationHost.config`, when this artifact is one.
+    pub application_host: Option<String>,
     pub findings: Vec<Finding>,
     pub correlation: Vec<PendingCorrelation>,
     pub context: Vec<ContextEvent>,
@@ -80,6 +83,8 @@ impl FindingBudget {
 /// What a scan produced before it is written out.
 pub struct ScanResult {
     pub artifacts: Vec<ArtifactStat>,
+    pub build_evidence: exhunt_exposure::BuildEvidence,
+    pub application_host: Option<String>,
     pub findings: Vec<Finding>,
     pub context: Vec<ContextEvent>,
     pub warnings: Vec<Warning>,
@@ -90,6 +95,7 @@ pub struct ScanResult {
 pub fn run(
     collection: &Collection,
     detector: Option<&mut Detector>,
+    window: TimeWindow,
     progress: &indicatif::ProgressBar,
 ) -> ScanResult {
     let budget = FindingBudget::new();
@@ -98,7 +104,7 @@ pub fn run(
         .artifacts
         .par_iter()
         .map(|artifact| {
-            let out = process_artifact(artifact, det_ref, &budget);
+            let out = process_artifact(artifact, det_ref, &budget, window);
             progress.inc(artifact.size.max(1));
             out
         })
@@ -110,8 +116,14 @@ pub fn run(
     let mut warnings = collection.warnings.clone();
     let mut pending: Vec<PendingCorrelation> = Vec::new();
     let mut correlation_overflow = false;
+    let mut build_evidence = exhunt_exposure::BuildEvidence::new();
+    let mut application_host = None;
     for o in outcomes {
         artifacts.push(o.stat);
+        build_evidence.merge(o.build_evidence);
+        if application_host.is_none() {
+            application_host = o.application_host;
+        }
         findings.extend(o.findings);
         context.extend(o.context);
         warnings.extend(o.warnings);
@@ -147,6 +159,8 @@ pub fn run(
     warnings.dedup();
     ScanResult {
         artifacts,
+        build_evidence,
+        application_host,
         findings,
         context,
         warnings,
@@ -232,10 +246,40 @@ struct Sink<'d> {
     recent: VecDeque<ContextEvent>,
     /// How many following events still go to the context.
     after: usize,
+    build_evidence: exhunt_exposure::BuildEvidence,
+    /// Events seen, for sampling the build evidence.
+    seen: u64,
+    window: TimeWindow,
 }
 
+/// `--from`/`--to`: events outside are parsed (and counted) but not evaluated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeWindow {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl TimeWindow {
+    fn admits(&self, t: Option<DateTime<Utc>>) -> bool {
+        match t {
+            // Files of the inventory carry no time: always in.
+            None => true,
+            Some(t) => self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t <= to),
+        }
+    }
+}
+
+/// One event in this many feeds the build evidence: the build changes at most a few times in a
+/// collection, and reading the version columns of every row would cost more than it tells.
+const BUILD_SAMPLE_EVERY: u64 = 64;
+
 impl<'d> Sink<'d> {
-    fn new(detector: Option<&'d Detector>, budget: &'d FindingBudget, artifact: &Artifact) -> Self {
+    fn new(
+        detector: Option<&'d Detector>,
+        budget: &'d FindingBudget,
+        artifact: &Artifact,
+        window: TimeWindow,
+    ) -> Self {
         Sink {
             detector,
             budget,
@@ -246,6 +290,9 @@ impl<'d> Sink<'d> {
             context: Vec::new(),
             recent: VecDeque::with_capacity(CONTEXT_EVENTS + 1),
             after: 0,
+            build_evidence: exhunt_exposure::BuildEvidence::new(),
+            seen: 0,
+            window,
         }
     }
 
@@ -262,9 +309,16 @@ impl<'d> Sink<'d> {
     }
 
     fn on_event(&mut self, ev: &Event<'_>) {
+        if self.seen % BUILD_SAMPLE_EVERY == 0 {
+            self.build_evidence.observe_event(ev);
+        }
+        self.seen += 1;
         let Some(det) = self.detector else {
             return;
         };
+        if !self.window.admits(ev.time) {
+            return;
+        }
         let hits: Vec<Hit> = det.evaluate(ev);
         let src = EvidenceSource {
             path: &self.path,
@@ -324,7 +378,12 @@ impl<'d> Sink<'d> {
     fn finish(
         mut self,
         sha256: &str,
-    ) -> (Vec<Finding>, Vec<PendingCorrelation>, Vec<ContextEvent>) {
+    ) -> (
+        Vec<Finding>,
+        Vec<PendingCorrelation>,
+        Vec<ContextEvent>,
+        exhunt_exposure::BuildEvidence,
+    ) {
         for f in &mut self.findings {
             for e in &mut f.evidence {
                 e.sha256 = sha256.to_string();
@@ -334,7 +393,12 @@ impl<'d> Sink<'d> {
         for p in &mut self.correlation {
             p.evidence.sha256 = sha256.to_string();
         }
-        (self.findings, self.correlation, self.context)
+        (
+            self.findings,
+            self.correlation,
+            self.context,
+            self.build_evidence,
+        )
     }
 }
 
@@ -356,6 +420,7 @@ pub fn process_artifact(
     artifact: &Artifact,
     detector: Option<&Detector>,
     budget: &FindingBudget,
+    window: TimeWindow,
 ) -> ArtifactOutcome {
     let mut stat = ArtifactStat {
         path: artifact.path.clone(),
@@ -364,7 +429,8 @@ pub fn process_artifact(
         ..ArtifactStat::default()
     };
     let mut warnings = Vec::new();
-    let mut sink = Sink::new(detector, budget, artifact);
+    let mut sink = Sink::new(detector, budget, artifact, window);
+    let mut application_host = None;
     let sha: String;
     match &artifact.kind {
         ArtifactKind::Evtx => {
@@ -434,9 +500,29 @@ pub fn process_artifact(
         }
     }
     stat.sha256 = sha.clone();
-    let (findings, correlation, context) = sink.finish(&sha);
+    if artifact
+        .path
+        .to_ascii_lowercase()
+        .ends_with("applicationhost.config")
+        && artifact.size < 16 << 20
+    {
+        let mut text = String::new();
+        match artifact.open().and_then(|mut r| {
+            r.read_to_string(&mut text)
+                .map_err(|e| exhunt_collect::CollectError::Read {
+                    path: artifact.path.clone(),
+                    source: e,
+                })
+        }) {
+            Ok(_) => application_host = Some(text),
+            Err(e) => warnings.push(warn(&artifact.path, e.to_string())),
+        }
+    }
+    let (findings, correlation, context, build_evidence) = sink.finish(&sha);
     ArtifactOutcome {
         stat,
+        build_evidence,
+        application_host,
         findings,
         correlation,
         context,
@@ -447,6 +533,8 @@ pub fn process_artifact(
 fn empty(stat: ArtifactStat, warnings: Vec<Warning>) -> ArtifactOutcome {
     ArtifactOutcome {
         stat,
+        build_evidence: exhunt_exposure::BuildEvidence::new(),
+        application_host: None,
         findings: Vec::new(),
         correlation: Vec::new(),
         context: Vec::new(),
