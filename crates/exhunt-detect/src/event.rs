@@ -77,37 +77,31 @@ impl rsigma_eval::Event for SigmaEvent<'_, '_> {
 }
 
 thread_local! {
-    /// Parsers hand out a handful of distinct log sources; converting each once per thread keeps
-    /// three string allocations off every event.
-    static LOGSOURCE_CACHE: RefCell<Vec<(LogSource, rsigma_parser::LogSource)>> =
+    /// Parsers hand out a handful of distinct log sources; which rule routes fit each is worked
+    /// out once per thread and detector, not per event.
+    static ROUTE_CACHE: RefCell<Vec<(u64, LogSource, Vec<usize>)>> =
         const { RefCell::new(Vec::new()) };
 }
 
-/// Run `f` with the rsigma form of `ls`, converted once per thread and reused.
-pub(crate) fn with_sigma_logsource<R>(
+/// Run `f` with the routes for `ls`, from the per-thread cache or computed by `compute`.
+pub(crate) fn with_cached_routes<R>(
+    detector: u64,
     ls: &LogSource,
-    f: impl FnOnce(&rsigma_parser::LogSource) -> R,
+    compute: impl FnOnce() -> Vec<usize>,
+    f: impl FnOnce(&[usize]) -> R,
 ) -> R {
-    LOGSOURCE_CACHE.with(|cache| {
+    ROUTE_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        let pos = match cache.iter().position(|(k, _)| k == ls) {
-            Some(pos) => pos,
+        let pos = match cache.iter().position(|(d, k, _)| *d == detector && k == ls) {
+            Some(p) => p,
             None => {
                 if cache.len() >= 256 {
                     cache.clear();
                 }
-                cache.push((
-                    ls.clone(),
-                    rsigma_parser::LogSource {
-                        category: ls.category.clone(),
-                        product: ls.product.clone(),
-                        service: ls.service.clone(),
-                        ..Default::default()
-                    },
-                ));
+                cache.push((detector, ls.clone(), compute()));
                 cache.len() - 1
             }
         };
-        f(&cache[pos].1)
+        f(&cache[pos].2)
     })
 }

@@ -127,7 +127,13 @@ impl LoadOptions {
 
 /// The loaded rule set, ready to evaluate events.
 pub struct Detector {
+    /// Unique per loaded detector: the key of the per-thread route cache.
+    id: u64,
+    /// Correlation rules only; detection runs in the per-route engines.
     engine: CorrelationEngine,
+    /// One detection engine per distinct rule log source, so an event is only ever evaluated
+    /// against rules whose log source can fit it (an IIS line never meets the Windows rules).
+    routes: Vec<Route>,
     metas: HashMap<String, Arc<RuleMeta>>,
     /// Rule keys and names referenced by correlations.
     correlated: HashSet<String>,
@@ -156,6 +162,7 @@ impl Detector {
             ..CorrelationConfig::default()
         };
         let mut engine = CorrelationEngine::new(config);
+        let mut routes: Vec<Route> = Vec::new();
         let mut diags = Vec::new();
         let mut metas = HashMap::new();
         let mut names = HashMap::new();
@@ -170,6 +177,13 @@ impl Detector {
         let parsed: Vec<(&RuleFile, rsigma_parser::SigmaCollection)> = files
             .iter()
             .map(|f| (f, rules::parse_file(f, &mut diags)))
+            .collect();
+        // Correlations name their rules by id or name; the correlation engine must know those
+        // rules to map detections onto correlations (detection itself runs in the routes).
+        let referenced: HashSet<&str> = parsed
+            .iter()
+            .flat_map(|(_, c)| c.correlations.iter())
+            .flat_map(|c| c.rules.iter().map(String::as_str))
             .collect();
         // Detection rules first, then correlations (which must refer to loaded rules), then
         // filters (which rewrite loaded rules), whatever the order of the files.
@@ -197,9 +211,19 @@ impl Detector {
                     continue;
                 }
                 let added = logsources::expand(rule).and_then(|copies| {
-                    copies
-                        .iter()
-                        .try_for_each(|c| engine.add_rule(c).map_err(|e| e.to_string()))
+                    copies.iter().try_for_each(|c| {
+                        let route = Route::for_rule(&mut routes, &c.logsource);
+                        routes[route].engine.add_rule(c).map_err(|e| e.to_string())
+                    })
+                });
+                let feeds_correlation = rule.id.as_deref().is_some_and(|i| referenced.contains(i))
+                    || rule.name.as_deref().is_some_and(|n| referenced.contains(n));
+                let added = added.and_then(|()| {
+                    if feeds_correlation {
+                        engine.add_rule(rule).map_err(|e| e.to_string())
+                    } else {
+                        Ok(())
+                    }
                 });
                 match added {
                     Ok(()) => {
@@ -272,7 +296,7 @@ impl Detector {
         }
         for (file, collection) in &parsed {
             for filter in &collection.filters {
-                if let Err(e) = engine_apply_filter(&mut engine, filter) {
+                if let Err(e) = apply_filter(&mut routes, filter) {
                     diags.push(RuleDiagnostic {
                         path: file.display_path.clone(),
                         rule: Some(filter.title.clone()),
@@ -301,7 +325,9 @@ impl Detector {
 
         (
             Detector {
+                id: NEXT_DETECTOR_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 engine,
+                routes,
                 metas,
                 correlated,
                 silent,
@@ -338,9 +364,12 @@ impl Detector {
     /// as many threads as you like.
     pub fn evaluate(&self, ev: &Event<'_>) -> Vec<Hit> {
         let sigma_event = SigmaEvent::new(ev);
-        let engine = self.engine.engine();
-        let results = event::with_sigma_logsource(ev.source, |logsource| {
-            engine.evaluate_with_logsource(&sigma_event, logsource)
+        let results = self.with_routes(ev.source, |routes| {
+            let mut results = Vec::new();
+            for &route in routes {
+                results.extend(self.routes[route].engine.evaluate(&sigma_event));
+            }
+            results
         });
         let mut hits: Vec<Hit> = results
             .into_iter()
@@ -430,19 +459,80 @@ impl Detector {
     }
 }
 
-fn engine_apply_filter(
-    engine: &mut CorrelationEngine,
-    filter: &rsigma_parser::FilterRule,
-) -> Result<(), String> {
-    // Filters rewrite the detection rules they target; the correlation engine exposes its inner
-    // engine read-only, so filters are applied through a collection.
-    let collection = rsigma_parser::SigmaCollection {
-        filters: vec![filter.clone()],
-        ..Default::default()
-    };
-    engine
-        .add_collection(&collection)
-        .map_err(|e| e.to_string())
+static NEXT_DETECTOR_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The rules of one log source (product, service, category) in their own engine.
+struct Route {
+    logsource: rsigma_parser::LogSource,
+    engine: rsigma_eval::Engine,
+}
+
+impl Route {
+    /// The index of the route for a rule's log source, creating it when new.
+    fn for_rule(routes: &mut Vec<Route>, ls: &rsigma_parser::LogSource) -> usize {
+        let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+            (None, None) => true,
+            _ => false,
+        };
+        if let Some(i) = routes.iter().position(|r| {
+            same(&r.logsource.product, &ls.product)
+                && same(&r.logsource.service, &ls.service)
+                && same(&r.logsource.category, &ls.category)
+        }) {
+            return i;
+        }
+        routes.push(Route {
+            logsource: rsigma_parser::LogSource {
+                product: ls.product.clone(),
+                service: ls.service.clone(),
+                category: ls.category.clone(),
+                ..Default::default()
+            },
+            engine: rsigma_eval::Engine::new(),
+        });
+        routes.len() - 1
+    }
+
+    /// Whether events of this log source can match the route's rules: every key the rules set
+    /// equals the event's.
+    fn admits(&self, ev: &exhunt_model::LogSource) -> bool {
+        let fits = |rule: &Option<String>, event: &Option<String>| match rule {
+            None => true,
+            Some(r) => event.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(r)),
+        };
+        fits(&self.logsource.product, &ev.product)
+            && fits(&self.logsource.service, &ev.service)
+            && fits(&self.logsource.category, &ev.category)
+    }
+}
+
+/// Filters rewrite the detection rules they target, wherever those rules are.
+fn apply_filter(routes: &mut [Route], filter: &rsigma_parser::FilterRule) -> Result<(), String> {
+    for r in routes.iter_mut() {
+        r.engine.apply_filter(filter).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+impl Detector {
+    /// The routes an event of log source `ls` must be evaluated against, computed once per
+    /// distinct log source and thread.
+    fn with_routes<R>(&self, ls: &exhunt_model::LogSource, f: impl FnOnce(&[usize]) -> R) -> R {
+        event::with_cached_routes(
+            self.id,
+            ls,
+            || {
+                self.routes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.admits(ls))
+                    .map(|(i, _)| i)
+                    .collect()
+            },
+            f,
+        )
+    }
 }
 
 /// Where an event came from, to cite it as evidence.

@@ -75,9 +75,9 @@ fn set(slot: &mut Option<String>, value: &Option<String>) {
 /// target of the first expansion whose `when` matches.
 pub(crate) fn expand(rule: &SigmaRule) -> Result<Vec<SigmaRule>, String> {
     let Some(exp) = map().expansions.iter().find(|e| {
-        e.when.iter().all(|(k, v)| {
-            rule_value(rule, k).is_some_and(|r| r.eq_ignore_ascii_case(v))
-        })
+        e.when
+            .iter()
+            .all(|(k, v)| rule_value(rule, k).is_some_and(|r| r.eq_ignore_ascii_case(v)))
     }) else {
         return Ok(vec![rule.clone()]);
     };

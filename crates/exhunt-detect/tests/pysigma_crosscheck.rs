@@ -52,7 +52,9 @@ fn exhunt_and_pysigma_agree_on_which_rules_parse() {
         return;
     };
     if !pysigma_available() {
-        eprintln!("SKIP: pySigma (pip package pysigma) is not installed and could not be installed");
+        eprintln!(
+            "SKIP: pySigma (pip package pysigma) is not installed and could not be installed"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -64,8 +66,16 @@ fn exhunt_and_pysigma_agree_on_which_rules_parse() {
     dirs.push(tmp.path().to_path_buf());
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/pysigma_parse_check.py");
-    let out = Command::new("python3").arg(&script).args(&dirs).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(&dirs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let verdicts: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&out.stdout).unwrap();
     let canon = |p: &str| std::fs::canonicalize(p).unwrap().display().to_string();
@@ -95,14 +105,25 @@ fn exhunt_and_pysigma_agree_on_which_rules_parse() {
         "disagreement\nrejected only by exhunt: {only_exhunt:#?}\nrejected only by pySigma: {only_pysigma:#?}"
     );
     // The fixtures make sure the comparison has teeth: both reject the four broken files.
-    let broken: BTreeSet<String> = ["undefined_identifier.yml", "unknown_modifier.yml", "not_yaml.yml", "no_condition.yml"]
-        .iter()
-        .map(|n| canon(&tmp.path().join(n).display().to_string()))
-        .collect();
-    assert!(broken.is_subset(&exhunt_bad), "exhunt accepted a broken fixture: {exhunt_bad:#?}");
+    let broken: BTreeSet<String> = [
+        "undefined_identifier.yml",
+        "unknown_modifier.yml",
+        "not_yaml.yml",
+        "no_condition.yml",
+    ]
+    .iter()
+    .map(|n| canon(&tmp.path().join(n).display().to_string()))
+    .collect();
+    assert!(
+        broken.is_subset(&exhunt_bad),
+        "exhunt accepted a broken fixture: {exhunt_bad:#?}"
+    );
     assert!(!exhunt_bad.contains(&canon(&tmp.path().join("valid.yml").display().to_string())));
     // At least 99% of the community corpus loads.
     let corpus = files.len() - 5;
     let corpus_bad = exhunt_bad.len() - broken.len();
-    assert!(corpus_bad * 100 <= corpus, "{corpus_bad} of {corpus} corpus rules do not load");
+    assert!(
+        corpus_bad * 100 <= corpus,
+        "{corpus_bad} of {corpus} corpus rules do not load"
+    );
 }

@@ -173,15 +173,21 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// The value of a field, by exact name first, then ignoring ASCII case.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .or_else(|| {
-                self.fields
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            })
-            .map(|(_, v)| v.as_ref())
+        // One pass: an exact match wins at once; the first case-insensitive match is kept in
+        // case no exact one follows. The length check keeps the common miss cheap.
+        let mut folded = None;
+        for (k, v) in &self.fields {
+            if k.len() != name.len() {
+                continue;
+            }
+            if k == name {
+                return Some(v.as_ref());
+            }
+            if folded.is_none() && k.eq_ignore_ascii_case(name) {
+                folded = Some(v.as_ref());
+            }
+        }
+        folded
     }
 
     /// The first non-empty value among several candidate field names.
