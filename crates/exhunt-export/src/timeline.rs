@@ -1,0 +1,231 @@
+//! `timeline.jsonl` (Timesketch + ECS) and `findings.csv` (spreadsheets).
+
+use chrono::{DateTime, Utc};
+use exhunt_model::Finding;
+use exhunt_report::{ContextEvent, neutralise_cell, phases_of};
+use serde_json::{Map, Value, json};
+
+use crate::attack::{tactic_name, tactics_of, technique_name, techniques_of};
+use crate::{
+    Input, METHOD_FIELDS, STATUS_FIELDS, UA_FIELDS, URL_PATH_FIELDS, USER_FIELDS, field,
+    file_sha256, severity_of, source_ip, ts, url_of,
+};
+
+fn put(m: &mut Map<String, Value>, key: &str, v: Option<impl Into<Value>>) {
+    if let Some(v) = v {
+        m.insert(key.to_string(), v.into());
+    }
+}
+
+fn finding_event(f: &Finding) -> Map<String, Value> {
+    let mut m = Map::new();
+    let ev = f.evidence.first();
+    m.insert(
+        "datetime".into(),
+        f.time.map(ts).map(Value::from).unwrap_or(Value::Null),
+    );
+    m.insert(
+        "timestamp_desc".into(),
+        if f.time.is_some() {
+            "Event Recorded"
+        } else {
+            "No Timestamp"
+        }
+        .into(),
+    );
+    let detail = crate::detail_of(f);
+    let message = if detail.is_empty() {
+        format!("[{}] {}", f.rule.level, f.rule.title)
+    } else {
+        format!("[{}] {}: {}", f.rule.level, f.rule.title, detail)
+    };
+    m.insert("message".into(), message.into());
+    put(&mut m, "@timestamp", f.time.map(ts));
+    m.insert("event.kind".into(), "alert".into());
+    m.insert("event.severity".into(), severity_of(&f.rule.level).into());
+    put(&mut m, "event.code", field(f, &["EventID", "EventId"]));
+    put(
+        &mut m,
+        "host.name",
+        f.host.as_deref().or(field(f, &["Computer"])),
+    );
+    put(&mut m, "source.ip", source_ip(f));
+    put(&mut m, "user_agent.original", field(f, UA_FIELDS));
+    put(&mut m, "http.request.method", field(f, METHOD_FIELDS));
+    put(&mut m, "url.original", url_of(f));
+    put(&mut m, "url.path", field(f, URL_PATH_FIELDS));
+    put(&mut m, "url.query", field(f, &["cs-uri-query"]));
+    put(
+        &mut m,
+        "http.response.status_code",
+        field(f, STATUS_FIELDS).and_then(|s| s.parse::<u64>().ok()),
+    );
+    put(&mut m, "user.name", field(f, USER_FIELDS));
+    put(&mut m, "process.command_line", field(f, &["CommandLine"]));
+    put(&mut m, "process.executable", field(f, &["Image"]));
+    put(
+        &mut m,
+        "process.pid",
+        field(f, &["ProcessId"]).and_then(|s| s.parse::<u64>().ok()),
+    );
+    put(
+        &mut m,
+        "process.parent.executable",
+        field(f, &["ParentImage"]),
+    );
+    put(
+        &mut m,
+        "process.parent.command_line",
+        field(f, &["ParentCommandLine"]),
+    );
+    put(&mut m, "file.path", field(f, &["TargetFilename", "Path"]));
+    put(&mut m, "file.hash.sha256", file_sha256(f));
+    m.insert("rule.id".into(), f.rule.id.clone().into());
+    m.insert("rule.name".into(), f.rule.title.clone().into());
+    m.insert("rule.ruleset".into(), f.rule.source.clone().into());
+    m.insert("log.level".into(), f.rule.level.clone().into());
+    let techniques = techniques_of(&f.tags);
+    if !techniques.is_empty() {
+        m.insert("threat.framework".into(), "MITRE ATT&CK".into());
+        m.insert("threat.technique.id".into(), json!(techniques));
+        let names: Vec<String> = techniques.iter().map(|t| technique_name(t)).collect();
+        m.insert("threat.technique.name".into(), json!(names));
+    }
+    let tactics = tactics_of(&f.tags);
+    if !tactics.is_empty() {
+        let names: Vec<String> = tactics.iter().map(|t| tactic_name(t)).collect();
+        m.insert("threat.tactic.name".into(), json!(names));
+    }
+    let cves: Vec<String> = f
+        .tags
+        .iter()
+        .filter_map(|t| t.strip_prefix("cve."))
+        .map(|c| format!("CVE-{}", c.to_ascii_uppercase()))
+        .collect();
+    if !cves.is_empty() {
+        m.insert("vulnerability.id".into(), json!(cves));
+    }
+    m.insert("tags".into(), json!(f.tags));
+    put(&mut m, "log.file.path", ev.map(|e| e.path.clone()));
+    put(&mut m, "event.original", ev.map(|e| e.excerpt.clone()));
+    m.insert("exhunt.kind".into(), "finding".into());
+    m.insert("exhunt.finding_id".into(), f.id.clone().into());
+    m.insert("exhunt.phases".into(), json!(phases_of(&f.tags)));
+    put(&mut m, "exhunt.evidence.line", ev.and_then(|e| e.line));
+    put(&mut m, "exhunt.evidence.record", ev.and_then(|e| e.record));
+    put(
+        &mut m,
+        "exhunt.evidence.sha256",
+        ev.map(|e| e.sha256.clone()),
+    );
+    m
+}
+
+fn context_event(c: &ContextEvent) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "datetime".into(),
+        c.time.map(ts).map(Value::from).unwrap_or(Value::Null),
+    );
+    m.insert(
+        "timestamp_desc".into(),
+        if c.time.is_some() {
+            "Event Recorded"
+        } else {
+            "No Timestamp"
+        }
+        .into(),
+    );
+    m.insert(
+        "message".into(),
+        format!("[context] {}: {}", c.source, c.excerpt).into(),
+    );
+    put(&mut m, "@timestamp", c.time.map(ts));
+    m.insert("event.kind".into(), "event".into());
+    m.insert("event.dataset".into(), c.source.clone().into());
+    m.insert("log.file.path".into(), c.path.clone().into());
+    m.insert("event.original".into(), c.excerpt.clone().into());
+    m.insert("exhunt.kind".into(), "context".into());
+    put(&mut m, "exhunt.evidence.line", c.line);
+    put(&mut m, "exhunt.evidence.record", c.record);
+    m
+}
+
+/// Findings and context events in time order (untimed first, as `timeline.csv` has them),
+/// one JSON object per line.
+pub(crate) fn render_jsonl(input: &Input) -> String {
+    type Key = (Option<DateTime<Utc>>, u8, String, Option<u64>);
+    let mut rows: Vec<(Key, Map<String, Value>)> = Vec::new();
+    for f in &input.findings {
+        let ev = f.evidence.first();
+        let key = (
+            f.time,
+            0,
+            ev.map(|e| e.path.clone()).unwrap_or_default(),
+            ev.and_then(|e| e.line.or(e.record)),
+        );
+        rows.push((key, finding_event(f)));
+    }
+    for c in &input.context {
+        let key = (c.time, 1, c.path.clone(), c.line.or(c.record));
+        rows.push((key, context_event(c)));
+    }
+    // Stable sort: findings keep their findings.jsonl order within a key.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::new();
+    for (_, m) in rows {
+        out.push_str(&serde_json::to_string(&Value::Object(m)).expect("json"));
+        out.push('\n');
+    }
+    out
+}
+
+/// `findings.csv`: one row per finding, every cell neutralised for spreadsheets.
+pub(crate) fn render_findings_csv(input: &Input) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "time",
+        "level",
+        "rule",
+        "rule_id",
+        "phases",
+        "techniques",
+        "host",
+        "source_ip",
+        "detail",
+        "path",
+        "line",
+        "record",
+        "sha256",
+        "excerpt",
+    ];
+    w.write_record(header).expect("csv to memory");
+    for f in &input.findings {
+        let ev = f.evidence.first();
+        let cells = [
+            f.id.clone(),
+            f.time.map(ts).unwrap_or_default(),
+            f.rule.level.clone(),
+            f.rule.title.clone(),
+            f.rule.id.clone(),
+            phases_of(&f.tags).join(" "),
+            techniques_of(&f.tags).join(" "),
+            f.host.clone().unwrap_or_default(),
+            source_ip(f).unwrap_or_default(),
+            crate::detail_of(f),
+            ev.map(|e| e.path.clone()).unwrap_or_default(),
+            ev.and_then(|e| e.line)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            ev.and_then(|e| e.record)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            ev.map(|e| e.sha256.clone()).unwrap_or_default(),
+            ev.map(|e| e.excerpt.clone()).unwrap_or_default(),
+        ];
+        let cells: Vec<String> = cells.iter().map(|c| neutralise_cell(c)).collect();
+        w.write_record(&cells).expect("csv to memory");
+    }
+    w.into_inner().expect("csv flush to memory")
+}
