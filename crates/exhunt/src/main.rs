@@ -43,6 +43,12 @@ enum Command {
     Exposure(ExposureArgs),
     /// Read the build a live Exchange server discloses (harmless GETs) and print its exposure.
     Probe(ProbeArgs),
+    /// Rebuild every report of a scan folder (HTML, STIX, Navigator layer, timelines) from its
+    /// findings.jsonl and attribution.json, without rescanning.
+    Report {
+        /// A scan output folder.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -164,6 +170,7 @@ fn main() -> ExitCode {
         Command::Attribute(args) => cmd_attribute(args),
         Command::Exposure(args) => cmd_exposure(args),
         Command::Probe(args) => cmd_probe(args),
+        Command::Report { dir } => cmd_report(&dir),
     };
     match result {
         Ok(code) => code,
@@ -300,6 +307,8 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     exhunt_report::write_summary(&args.out.join("summary.json"), &summary)?;
     write_json(&args.out.join("exposure.json"), &exposure)?;
     write_json(&args.out.join("attribution.json"), &attribution)?;
+    let export = exhunt_export::write_all(&args.out)
+        .with_context(|| format!("cannot write the reports in {}", args.out.display()))?;
     if !args.quiet {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -318,9 +327,18 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         }
         writeln!(
             out,
-            "\nWrote {}",
-            escape_terminal(&args.out.display().to_string())
+            "\nWrote {}: findings.jsonl, timeline.csv, summary.json, exposure.json, attribution.json, {}",
+            escape_terminal(&args.out.display().to_string()),
+            export
+                .written
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
+        for w in &export.warnings {
+            writeln!(out, "  report warning: {}", escape_terminal(w))?;
+        }
     }
     Ok(if args.fail_on_findings && !result.findings.is_empty() {
         ExitCode::from(1)
@@ -580,4 +598,18 @@ fn cmd_probe(args: ProbeArgs) -> Result<ExitCode> {
 /// Escape control characters except newlines, for multi-line text built from evidence.
 fn escape_terminal_keep_newlines(s: &str) -> String {
     s.split('\n').map(escape_terminal).collect::<Vec<_>>().join("\n")
+}
+
+fn cmd_report(dir: &Path) -> Result<ExitCode> {
+    let export = exhunt_export::write_all(dir)
+        .with_context(|| format!("cannot rebuild the reports of {}", dir.display()))?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for p in &export.written {
+        writeln!(out, "wrote {}", escape_terminal(&p.display().to_string()))?;
+    }
+    for w in &export.warnings {
+        writeln!(out, "warning: {}", escape_terminal(w))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
