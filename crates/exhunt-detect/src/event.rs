@@ -64,15 +64,14 @@ impl rsigma_eval::Event for SigmaEvent<'_, '_> {
             .collect()
     }
 
+    // No top-level key list: the candidate index then probes only the fields its rules name
+    // (a handful per log source) instead of hashing every column of a wide log row.
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
-        Some(self.field_keys())
+        None
     }
 
-    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
-        for (k, _) in &self.ev.fields {
-            visit(k);
-        }
-        true
+    fn visit_top_level_keys(&self, _visit: &mut dyn FnMut(&str)) -> bool {
+        false
     }
 }
 

@@ -145,7 +145,9 @@ impl fmt::Display for LogSource {
 }
 
 /// Where in its artifact an event or a piece of evidence sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Locator {
     /// 1-based line number in a text log.
@@ -153,6 +155,7 @@ pub enum Locator {
     /// EVTX `EventRecordID`, or the 1-based record number in a JSON-lines export.
     Record(u64),
     /// The artifact as a whole (a file in the inventory).
+    #[default]
     File,
 }
 

@@ -134,7 +134,9 @@ fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     }
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-        .map_err(|_| format!("{s:?} is not an RFC 3339 time (2021-03-01T00:00:00Z) or a date (2021-03-01)"))
+        .map_err(|_| {
+            format!("{s:?} is not an RFC 3339 time (2021-03-01T00:00:00Z) or a date (2021-03-01)")
+        })
 }
 
 #[derive(Args)]
@@ -243,7 +245,8 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
 
     let exposure = exposure_of(&result);
-    let attribution = exhunt_attribute::attribute(&exhunt_attribute::profile(&result.findings), &kb);
+    let attribution =
+        exhunt_attribute::attribute(&exhunt_attribute::profile(&result.findings), &kb);
 
     let mut findings_by_rule = BTreeMap::new();
     let mut findings_by_tag = BTreeMap::new();
@@ -314,7 +317,11 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         let mut out = stdout.lock();
         exhunt_report::print_summary(&mut out, &summary)?;
         print_exposure_line(&mut out, &exposure)?;
-        writeln!(out, "\nAttribution: {}", escape_terminal(&attribution.headline))?;
+        writeln!(
+            out,
+            "\nAttribution: {}",
+            escape_terminal(&attribution.headline)
+        )?;
         for h in attribution.hypotheses.iter().take(4) {
             writeln!(
                 out,
@@ -502,7 +509,11 @@ fn exposure_of(result: &scan::ScanResult) -> exhunt_exposure::ExposureReport {
         let Some(t) = f.time else { continue };
         for tag in &f.tags {
             if let Some(rest) = tag.strip_prefix("cve.") {
-                exploitation.push((format!("CVE-{}", rest.to_ascii_uppercase()), t, f.id.clone()));
+                exploitation.push((
+                    format!("CVE-{}", rest.to_ascii_uppercase()),
+                    t,
+                    f.id.clone(),
+                ));
             }
         }
     }
@@ -535,7 +546,11 @@ fn print_exposure_line(out: &mut dyn Write, r: &exhunt_exposure::ExposureReport)
                 r.exploitation.len()
             )?;
         }
-        _ => writeln!(out, "\nServer build: unknown ({})", escape_terminal(&r.build_explanation))?,
+        _ => writeln!(
+            out,
+            "\nServer build: unknown ({})",
+            escape_terminal(&r.build_explanation)
+        )?,
     }
     Ok(())
 }
@@ -550,7 +565,11 @@ fn cmd_attribute(args: AttributeArgs) -> Result<ExitCode> {
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&attribution)?)?;
     } else {
-        write!(out, "{}", escape_terminal_keep_newlines(&exhunt_attribute::render_text(&attribution)))?;
+        write!(
+            out,
+            "{}",
+            escape_terminal_keep_newlines(&exhunt_attribute::render_text(&attribution))
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -589,7 +608,12 @@ fn cmd_probe(args: ProbeArgs) -> Result<ExitCode> {
         for o in &result.observations {
             writeln!(out, "{}", escape_terminal(&format!("{o:?}")))?;
         }
-        writeln!(out, "best: {} ({})", result.best, escape_terminal(&result.best_source))?;
+        writeln!(
+            out,
+            "best: {} ({})",
+            result.best,
+            escape_terminal(&result.best_source)
+        )?;
         write!(out, "{}", exhunt_exposure::render_text(&result.assessment))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -597,7 +621,10 @@ fn cmd_probe(args: ProbeArgs) -> Result<ExitCode> {
 
 /// Escape control characters except newlines, for multi-line text built from evidence.
 fn escape_terminal_keep_newlines(s: &str) -> String {
-    s.split('\n').map(escape_terminal).collect::<Vec<_>>().join("\n")
+    s.split('\n')
+        .map(escape_terminal)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn cmd_report(dir: &Path) -> Result<ExitCode> {

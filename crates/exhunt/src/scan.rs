@@ -243,7 +243,11 @@ struct Sink<'d> {
     findings: Vec<Finding>,
     correlation: Vec<PendingCorrelation>,
     context: Vec<ContextEvent>,
-    recent: VecDeque<ContextEvent>,
+    /// The last events before the current one, as cheap reusable slots (most events are never
+    /// shown, so a full `ContextEvent` is only built when a finding needs its neighbours).
+    recent: VecDeque<RecentEvent>,
+    /// Spare slots, to reuse their buffers.
+    spare: Vec<RecentEvent>,
     /// How many following events still go to the context.
     after: usize,
     build_evidence: exhunt_exposure::BuildEvidence,
@@ -269,6 +273,18 @@ impl TimeWindow {
     }
 }
 
+/// A recently seen event, kept in case the next one is a finding.
+#[derive(Default)]
+struct RecentEvent {
+    time: Option<DateTime<Utc>>,
+    locator: Locator,
+    source: LogSource,
+    raw: String,
+}
+
+/// Bytes of a recent event kept for the timeline context (cut on a char boundary later).
+const CONTEXT_RAW_MAX: usize = 2048;
+
 /// One event in this many feeds the build evidence: the build changes at most a few times in a
 /// collection, and reading the version columns of every row would cost more than it tells.
 const BUILD_SAMPLE_EVERY: u64 = 64;
@@ -289,10 +305,23 @@ impl<'d> Sink<'d> {
             correlation: Vec::new(),
             context: Vec::new(),
             recent: VecDeque::with_capacity(CONTEXT_EVENTS + 1),
+            spare: Vec::with_capacity(CONTEXT_EVENTS + 1),
             after: 0,
             build_evidence: exhunt_exposure::BuildEvidence::new(),
             seen: 0,
             window,
+        }
+    }
+
+    fn context_from_recent(&self, r: &RecentEvent) -> ContextEvent {
+        let (line, record) = locator_parts(r.locator);
+        ContextEvent {
+            time: r.time,
+            path: self.path.clone(),
+            line,
+            record,
+            source: format!("{} {}", self.source_label, r.source),
+            excerpt: exhunt_model::truncate_excerpt(r.raw.trim_end(), 1024),
         }
     }
 
@@ -358,20 +387,34 @@ impl<'d> Sink<'d> {
             });
         }
         if reported {
-            self.context.extend(self.recent.drain(..));
+            while let Some(r) = self.recent.pop_front() {
+                let c = self.context_from_recent(&r);
+                self.context.push(c);
+                self.spare.push(r);
+            }
             self.after = CONTEXT_EVENTS;
         } else if self.after > 0 {
             self.after -= 1;
             let c = self.context_of(ev);
             self.context.push(c);
-        } else {
-            if self.recent.len() == CONTEXT_EVENTS {
-                self.recent.pop_front();
+        } else if CONTEXT_EVENTS > 0 {
+            let mut slot = if self.recent.len() == CONTEXT_EVENTS {
+                self.recent.pop_front().expect("full ring")
+            } else {
+                self.spare.pop().unwrap_or_default()
+            };
+            slot.time = ev.time;
+            slot.locator = ev.locator;
+            if slot.source != *ev.source {
+                slot.source = ev.source.clone();
             }
-            if CONTEXT_EVENTS > 0 {
-                let c = self.context_of(ev);
-                self.recent.push_back(c);
+            slot.raw.clear();
+            let mut end = ev.raw.len().min(CONTEXT_RAW_MAX);
+            while !ev.raw.is_char_boundary(end) {
+                end -= 1;
             }
+            slot.raw.push_str(&ev.raw[..end]);
+            self.recent.push_back(slot);
         }
     }
 

@@ -50,7 +50,10 @@ fn small_case(root: &Path) {
 fn hash_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for e in walk(root) {
-        out.push((e.display().to_string(), std::fs::read(&e).unwrap_or_default()));
+        out.push((
+            e.display().to_string(),
+            std::fs::read(&e).unwrap_or_default(),
+        ));
     }
     out.sort();
     out
@@ -84,17 +87,41 @@ fn scan_finds_ssrf_with_evidence_and_leaves_input_untouched() {
     small_case(&case);
     let before = hash_tree(&case);
     let out = tmp.path().join("out");
-    let o = exhunt(&["scan", case.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = exhunt(&[
+        "scan",
+        case.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(before, hash_tree(&case), "the scan changed its input");
 
     let findings = std::fs::read_to_string(out.join("findings.jsonl")).unwrap();
     let f: serde_json::Value = serde_json::from_str(findings.lines().next().unwrap()).unwrap();
-    assert!(f["tags"].as_array().unwrap().iter().any(|t| t == "cve.2021-26855"));
+    assert!(
+        f["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "cve.2021-26855")
+    );
     let ev = &f["evidence"][0];
-    assert_eq!(ev["path"], "Logging/HttpProxy/Ecp/HttpProxy_2021030203-1.LOG");
+    assert_eq!(
+        ev["path"],
+        "Logging/HttpProxy/Ecp/HttpProxy_2021030203-1.LOG"
+    );
     assert_eq!(ev["line"], 6);
-    assert!(ev["excerpt"].as_str().unwrap().contains("ServerInfo~EXCH01"));
+    assert!(
+        ev["excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("ServerInfo~EXCH01")
+    );
     assert_eq!(ev["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(f["time"], "2021-03-02T03:14:07.123Z");
     assert_eq!(f["fields"]["ClientIpAddress"], "104.140.114.110");
@@ -117,20 +144,47 @@ fn exit_codes() {
     // usage errors
     assert_eq!(exhunt(&["scan"]).status.code(), Some(2));
     assert_eq!(exhunt(&["frobnicate"]).status.code(), Some(2));
-    let missing = exhunt(&["scan", "/nonexistent/collection", "--out", out.to_str().unwrap()]);
+    let missing = exhunt(&[
+        "scan",
+        "/nonexistent/collection",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/collection"));
     // findings with --fail-on-findings
-    let o = exhunt(&["scan", case.to_str().unwrap(), "--out", out.to_str().unwrap(), "--fail-on-findings", "-q"]);
+    let o = exhunt(&[
+        "scan",
+        case.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--fail-on-findings",
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     // a clean collection exits 0 even with --fail-on-findings
     let clean = tmp.path().join("clean");
-    write(&clean.join("Logging/HttpProxy/Ecp/HttpProxy_2021030203-1.LOG"), HTTPPROXY_HEADER.as_bytes());
-    let o = exhunt(&["scan", clean.to_str().unwrap(), "--out", out.to_str().unwrap(), "--fail-on-findings", "-q"]);
+    write(
+        &clean.join("Logging/HttpProxy/Ecp/HttpProxy_2021030203-1.LOG"),
+        HTTPPROXY_HEADER.as_bytes(),
+    );
+    let o = exhunt(&[
+        "scan",
+        clean.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--fail-on-findings",
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     // output inside the evidence is refused
     let inside = case.join("out");
-    let o = exhunt(&["scan", case.to_str().unwrap(), "--out", inside.to_str().unwrap()]);
+    let o = exhunt(&[
+        "scan",
+        case.to_str().unwrap(),
+        "--out",
+        inside.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("inside the input"));
 }
@@ -149,7 +203,13 @@ fn same_input_gives_byte_identical_output() {
     let a = tmp.path().join("a");
     let b = tmp.path().join("b");
     for out in [&a, &b] {
-        let o = exhunt(&["scan", case.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+        let o = exhunt(&[
+            "scan",
+            case.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
         assert_eq!(o.status.code(), Some(0));
     }
     for f in ["findings.jsonl", "timeline.csv", "summary.json"] {
@@ -168,15 +228,29 @@ fn hostile_input_gives_warnings_and_a_partial_result() {
     small_case(&case);
     // A CSV log cut mid-line.
     let mut cut = String::from(HTTPPROXY_HEADER);
-    cut.push_str(&ssrf_row("2021-03-02T04:00:00.000Z", "ServerInfo~EXCH01.contoso.local:444/mapi/emsmdb/?#"));
+    cut.push_str(&ssrf_row(
+        "2021-03-02T04:00:00.000Z",
+        "ServerInfo~EXCH01.contoso.local:444/mapi/emsmdb/?#",
+    ));
     cut.push_str("2021-03-02T04:00:01.000Z,0b3c1c0e-0000-4000-8000-0000000000");
-    write(&case.join("Logging/HttpProxy/Ecp/HttpProxy_2021030204-1.LOG"), cut.as_bytes());
+    write(
+        &case.join("Logging/HttpProxy/Ecp/HttpProxy_2021030204-1.LOG"),
+        cut.as_bytes(),
+    );
     // Binary junk with a log's name.
-    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    write(&case.join("Logging/HttpProxy/Owa/HttpProxy_2021030205-1.LOG"), &junk);
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    write(
+        &case.join("Logging/HttpProxy/Owa/HttpProxy_2021030205-1.LOG"),
+        &junk,
+    );
     // Corrupt and truncated EVTX.
     if let Some(shared) = shared() {
-        let real = std::fs::read(shared.join("data/evtx/evtx-attack-samples/sysmon_10_1_memdump_comsvcs_minidump.evtx")).unwrap();
+        let real = std::fs::read(
+            shared.join("data/evtx/evtx-attack-samples/sysmon_10_1_memdump_comsvcs_minidump.evtx"),
+        )
+        .unwrap();
         write(&case.join("winevt/truncated.evtx"), &real[..real.len() / 3]);
         let mut flipped = real.clone();
         for b in flipped[5000..9000].iter_mut() {
@@ -196,32 +270,56 @@ fn hostile_input_gives_warnings_and_a_partial_result() {
             .compression_method(zip::CompressionMethod::Deflated);
         z.start_file("../../evil.aspx", opts).unwrap();
         z.write_all(b"<%@ Page Language=\"Jscript\"%>").unwrap();
-        z.start_file("C/inetpub/logs/LogFiles/W3SVC1/bomb.log", opts).unwrap();
+        z.start_file("C/inetpub/logs/LogFiles/W3SVC1/bomb.log", opts)
+            .unwrap();
         let zeros = vec![0u8; 1 << 20];
         for _ in 0..300 {
             z.write_all(&zeros).unwrap();
         }
-        z.start_file("Logging/HttpProxy/Ecp/HttpProxy_2021030206-1.LOG", opts).unwrap();
+        z.start_file("Logging/HttpProxy/Ecp/HttpProxy_2021030206-1.LOG", opts)
+            .unwrap();
         let mut log = String::from(HTTPPROXY_HEADER);
         log.push_str(&ssrf_row("2021-03-02T06:00:00.000Z", "ServerInfo~EXCH01.contoso.local:444/ecp/DDI/DDIService.svc/GetObject?schema=OABVirtualDirectory#"));
         z.write_all(log.as_bytes()).unwrap();
         z.finish().unwrap();
     }
     let out = tmp.path().join("out");
-    let o = exhunt(&["scan", case.to_str().unwrap(), zip_path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let o = exhunt(&[
+        "scan",
+        case.to_str().unwrap(),
+        zip_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let s = summary(&out);
     let warnings: Vec<String> = s["warnings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| format!("{}: {}", w["path"].as_str().unwrap(), w["message"].as_str().unwrap()))
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w["path"].as_str().unwrap(),
+                w["message"].as_str().unwrap()
+            )
+        })
         .collect();
     let any = |path: &str| warnings.iter().any(|w| w.contains(path));
     assert!(any("HttpProxy_2021030204-1.LOG"), "cut line: {warnings:#?}");
     assert!(any("Owa/HttpProxy_2021030205-1.LOG"), "junk: {warnings:#?}");
-    assert!(warnings.iter().any(|w| w.contains("evil.aspx") && w.contains("escapes")), "{warnings:#?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("evil.aspx") && w.contains("escapes")),
+        "{warnings:#?}"
+    );
     assert!(any("bomb.log"), "bomb: {warnings:#?}");
     if shared().is_some() {
         assert!(any("badheader.evtx"), "{warnings:#?}");
@@ -247,7 +345,10 @@ fn inventory_lists_kinds_and_unrecognised_files() {
     let o = exhunt(&["inventory", "--json", case.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["kinds"]["exchange-httpproxy"]["events"], 1);
-    assert_eq!(v["kinds"]["exchange-httpproxy"]["first"], "2021-03-02T03:14:07.123Z");
+    assert_eq!(
+        v["kinds"]["exchange-httpproxy"]["first"],
+        "2021-03-02T03:14:07.123Z"
+    );
 }
 
 #[test]
@@ -255,13 +356,24 @@ fn rules_check_reports_broken_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("rules");
     write(&dir.join("good.yml"), b"title: Good\nid: 11111111-1111-4111-8111-111111111111\nlogsource:\n  category: webserver\ndetection:\n  sel:\n    cs-method: POST\n  condition: sel\nlevel: low\n");
-    write(&dir.join("broken.yml"), b"title: Broken\nlogsource: [\ndetection: {\n");
+    write(
+        &dir.join("broken.yml"),
+        b"title: Broken\nlogsource: [\ndetection: {\n",
+    );
     write(&dir.join("badcond.yml"), b"title: Bad condition\nlogsource:\n  category: webserver\ndetection:\n  sel:\n    cs-method: POST\n  condition: sel and nothere\nlevel: low\n");
     let o = exhunt(&["rules", "check", dir.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("broken.yml"), "{text}");
-    assert!(text.contains("badcond.yml") || text.contains("Bad condition"), "{text}");
+    assert!(
+        text.contains("badcond.yml") || text.contains("Bad condition"),
+        "{text}"
+    );
     let o = exhunt(&["rules", "check"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }

@@ -37,13 +37,26 @@ struct Scan {
 
 fn scan_sample() -> Scan {
     let case = samples().join("hafnium-2021");
-    assert!(case.is_dir(), "the sample case is missing: regenerate it (samples/README.md)");
+    assert!(
+        case.is_dir(),
+        "the sample case is missing: regenerate it (samples/README.md)"
+    );
     let out = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
-        .args(["scan", case.to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+        .args([
+            "scan",
+            case.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let findings = std::fs::read_to_string(out.path().join("findings.jsonl"))
         .unwrap()
         .lines()
@@ -101,10 +114,17 @@ fn every_planted_step_is_found_and_nothing_else() {
             locations(f).contains(&key) && step.expect_tags_any.iter().any(|t| tags(f).contains(t))
         });
         if !found {
-            missed.push(format!("{} {} ({}:{:?}:{:?})", step.id, step.title, step.path, step.line, step.record));
+            missed.push(format!(
+                "{} {} ({}:{:?}:{:?})",
+                step.id, step.title, step.path, step.line, step.record
+            ));
         }
     }
-    assert!(missed.is_empty(), "planted steps not found:\n{}", missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "planted steps not found:\n{}",
+        missed.join("\n")
+    );
 
     // Precision: every finding's evidence is a planted step, so the benign traffic under the
     // attack (health probes, ordinary OWA/EAS/MAPI use, admin work) raised nothing.
@@ -121,7 +141,11 @@ fn every_planted_step_is_found_and_nothing_else() {
             }
         }
     }
-    assert!(false_positives.is_empty(), "findings on benign events:\n{}", false_positives.join("\n"));
+    assert!(
+        false_positives.is_empty(),
+        "findings on benign events:\n{}",
+        false_positives.join("\n")
+    );
 }
 
 #[test]
@@ -137,7 +161,12 @@ fn benign_days_are_silent_and_each_proxylogon_cve_has_evidence_lines() {
             );
         }
     }
-    for cve in ["cve.2021-26855", "cve.2021-26857", "cve.2021-26858", "cve.2021-27065"] {
+    for cve in [
+        "cve.2021-26855",
+        "cve.2021-26857",
+        "cve.2021-26858",
+        "cve.2021-27065",
+    ] {
         let with_evidence = scan.findings.iter().any(|f| {
             tags(f).contains(cve)
                 && f["evidence"].as_array().unwrap().iter().any(|e| {
@@ -156,7 +185,13 @@ fn verdict_names_the_chain_and_the_attackers() {
     let scan = scan_sample();
     let v = &scan.summary["verdict"];
     assert_eq!(v["level"], "compromised");
-    assert!(v["chains"].as_array().unwrap().iter().any(|c| c == "ProxyLogon"));
+    assert!(
+        v["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "ProxyLogon")
+    );
     let reported: BTreeSet<&str> = v["attacker_addresses"]
         .as_array()
         .unwrap()
@@ -164,7 +199,10 @@ fn verdict_names_the_chain_and_the_attackers() {
         .map(|a| a["address"].as_str().unwrap())
         .collect();
     for ip in &reported {
-        assert!(truth.attacker_ips.iter().any(|t| t == ip), "{ip} reported as attacker but is not one");
+        assert!(
+            truth.attacker_ips.iter().any(|t| t == ip),
+            "{ip} reported as attacker but is not one"
+        );
     }
     assert!(!reported.is_empty());
     let phases: Vec<&str> = v["phases"]
@@ -173,9 +211,19 @@ fn verdict_names_the_chain_and_the_attackers() {
         .iter()
         .map(|p| p["phase"].as_str().unwrap())
         .collect();
-    for p in ["probing", "exploitation", "webshell", "post-exploitation", "data-theft"] {
+    for p in [
+        "probing",
+        "exploitation",
+        "webshell",
+        "post-exploitation",
+        "data-theft",
+    ] {
         assert!(phases.contains(&p), "phase {p} missing from {phases:?}");
     }
     assert!(scan.stdout.contains("COMPROMISED"));
-    assert!(scan.summary["warnings"].as_array().unwrap().is_empty(), "{}", scan.summary["warnings"]);
+    assert!(
+        scan.summary["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        scan.summary["warnings"]
+    );
 }
