@@ -70,6 +70,12 @@ def volexity_cisa():
         rows.append(["ip", ip, label, f"CISA {CISA}", "", "",
                      "Volexity IP listed by CISA AA21-062A (CHIRP): possible Hafnium activity; VPS/VPN, weak"])
     for ua in re.findall(r'\$ua\d+= "([^"]+)"', text):
+        # Volexity's agents are suspicious in context (POSTs to OWA/ECP static paths), not alone:
+        # search-engine crawlers and a stock browser string also visit every Exchange server
+        # legitimately. Those are left to the Sigma rule on crawler agents POSTing to Exchange;
+        # only the agents no legitimate client of Exchange sends are kept as indicators.
+        if re.search(r"(?i)bot|spider|slurp|externalhit|crawler|Exabot|Chrome/51\.0", ua):
+            continue
         rows.append(["user_agent", ua, label, f"Volexity {VOLEXITY}", "", "",
                      "Non-standard user agent of POST requests to /owa/auth/Current/ (Volexity, via CISA AA21-062A CHIRP); IIS '+' encoding"])
     write("volexity-cisa-aa21-062a.csv", rows)

@@ -126,6 +126,21 @@ struct ScanArgs {
     /// A newer ATT&CK STIX bundle (.json or .json.xz) for attribution.
     #[arg(long, value_name = "PATH")]
     attack: Option<PathBuf>,
+    /// Add a folder of YARA rules for the files of the collection (repeatable).
+    #[arg(long = "yara", value_name = "DIR")]
+    yara: Vec<PathBuf>,
+    /// Do not scan files with YARA.
+    #[arg(long)]
+    no_yara: bool,
+    /// Add an indicator file: CSV, STIX 2.1 bundle or MISP event JSON (repeatable).
+    #[arg(long = "ioc", value_name = "FILE")]
+    ioc: Vec<PathBuf>,
+    /// Leave out the built-in indicator packs.
+    #[arg(long)]
+    no_builtin_iocs: bool,
+    /// Known-good file hashes per Exchange build (`sha256,build,relpath` CSV files).
+    #[arg(long, value_name = "DIR")]
+    baseline: Option<PathBuf>,
 }
 
 fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -230,6 +245,26 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     };
     let (mut detector, diags) = load_rules(&args.sigma, args.rules_only, &load_opts)?;
     let kb = load_kb(args.attack.as_deref())?;
+    let (iocs, ioc_warnings) = exhunt_ioc::IocSet::load(!args.no_builtin_iocs, &args.ioc)
+        .context("cannot load the indicators")?;
+    let (yara, yara_diags) = if args.no_yara {
+        (None, Vec::new())
+    } else {
+        let opts = exhunt_yara::YaraOptions {
+            cache_dir: cache_dir(),
+            ..Default::default()
+        };
+        let (engine, diags) = exhunt_yara::YaraEngine::load(&args.yara, &opts)
+            .context("cannot load the YARA rules")?;
+        (Some(engine), diags)
+    };
+    let baselines = match &args.baseline {
+        Some(dir) => Some(
+            exhunt_yara::Baselines::load_dir(dir)
+                .with_context(|| format!("cannot load the baselines in {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let rules_loaded = (detector.detection_rule_count() + detector.correlation_rule_count()) as u64;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
@@ -241,10 +276,41 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         from: args.from,
         to: args.to,
     };
-    let result = scan::run(&collection, Some(&mut detector), window, &pb);
+    let mut result = scan::run(
+        &collection,
+        Some(&mut detector),
+        Some(&iocs),
+        yara.as_ref(),
+        window,
+        &pb,
+    );
     pb.finish_and_clear();
 
     let exposure = exposure_of(&result);
+    if let (Some((baselines, baseline_warnings)), Some(build)) = (&baselines, &exposure.build) {
+        result.findings.extend(scan::baseline_findings(
+            &result.artifacts,
+            baselines,
+            &build.to_string(),
+        ));
+        result.warnings.extend(
+            baseline_warnings
+                .iter()
+                .map(|w| exhunt_model::Warning::new("", w.clone())),
+        );
+        exhunt_report::sort_findings(&mut result.findings);
+    }
+    result.warnings.extend(
+        ioc_warnings
+            .iter()
+            .map(|w| exhunt_model::Warning::new("", format!("indicators: {w}"))),
+    );
+    result.warnings.extend(yara_diags.iter().map(|d| {
+        exhunt_model::Warning::new(
+            d.path.clone(),
+            format!("YARA rule file not loaded: {}", d.reason),
+        )
+    }));
     let attribution =
         exhunt_attribute::attribute(&exhunt_attribute::profile(&result.findings), &kb);
 
@@ -376,7 +442,14 @@ fn cmd_inventory(args: InventoryArgs) -> Result<ExitCode> {
     let collection = open_collection(&args.paths)?;
     let total: u64 = collection.artifacts.iter().map(|a| a.size.max(1)).sum();
     let pb = progress_bar(total);
-    let result = scan::run(&collection, None, scan::TimeWindow::default(), &pb);
+    let result = scan::run(
+        &collection,
+        None,
+        None,
+        None,
+        scan::TimeWindow::default(),
+        &pb,
+    );
     pb.finish_and_clear();
     let totals = totals_by_kind(&result.artifacts);
     let unrecognised: Vec<&str> = collection
@@ -639,4 +712,15 @@ fn cmd_report(dir: &Path) -> Result<ExitCode> {
         writeln!(out, "warning: {}", escape_terminal(w))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where compiled YARA rules are cached between runs.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("EXHUNT_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("exhunt"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("exhunt"))
 }

@@ -47,6 +47,14 @@ pub struct PendingCorrelation {
     pub host: Option<String>,
 }
 
+/// What evaluates the artifacts of a scan; every part is optional (the inventory runs none).
+#[derive(Clone, Copy, Default)]
+pub struct Engines<'a> {
+    pub detector: Option<&'a Detector>,
+    pub iocs: Option<&'a exhunt_ioc::IocSet>,
+    pub yara: Option<&'a exhunt_yara::YaraEngine>,
+}
+
 /// Counts findings per rule across threads, to keep memory bounded on noisy rules.
 pub struct FindingBudget {
     counts: Mutex<HashMap<String, Arc<AtomicU64>>>,
@@ -95,16 +103,22 @@ pub struct ScanResult {
 pub fn run(
     collection: &Collection,
     detector: Option<&mut Detector>,
+    iocs: Option<&exhunt_ioc::IocSet>,
+    yara: Option<&exhunt_yara::YaraEngine>,
     window: TimeWindow,
     progress: &indicatif::ProgressBar,
 ) -> ScanResult {
     let budget = FindingBudget::new();
-    let det_ref: Option<&Detector> = detector.as_deref();
+    let engines = Engines {
+        detector: detector.as_deref(),
+        iocs,
+        yara,
+    };
     let outcomes: Vec<ArtifactOutcome> = collection
         .artifacts
         .par_iter()
         .map(|artifact| {
-            let out = process_artifact(artifact, det_ref, &budget, window);
+            let out = process_artifact(artifact, engines, &budget, window);
             progress.inc(artifact.size.max(1));
             out
         })
@@ -236,6 +250,7 @@ fn fill_missing_hosts(findings: &mut [Finding]) {
 /// Per-artifact state of the detection sink.
 struct Sink<'d> {
     detector: Option<&'d Detector>,
+    iocs: Option<&'d exhunt_ioc::IocSet>,
     budget: &'d FindingBudget,
     path: String,
     source_label: String,
@@ -291,13 +306,14 @@ const BUILD_SAMPLE_EVERY: u64 = 64;
 
 impl<'d> Sink<'d> {
     fn new(
-        detector: Option<&'d Detector>,
+        engines: Engines<'d>,
         budget: &'d FindingBudget,
         artifact: &Artifact,
         window: TimeWindow,
     ) -> Self {
         Sink {
-            detector,
+            detector: engines.detector,
+            iocs: engines.iocs,
             budget,
             path: artifact.path.clone(),
             source_label: artifact.kind.label(),
@@ -342,18 +358,31 @@ impl<'d> Sink<'d> {
             self.build_evidence.observe_event(ev);
         }
         self.seen += 1;
-        let Some(det) = self.detector else {
+        if self.detector.is_none() && self.iocs.is_none() {
             return;
-        };
+        }
         if !self.window.admits(ev.time) {
             return;
         }
-        let hits: Vec<Hit> = det.evaluate(ev);
         let src = EvidenceSource {
             path: &self.path,
             sha256: "",
         };
         let mut reported = false;
+        if let Some(iocs) = self.iocs {
+            for hit in iocs.match_event(ev) {
+                let host = ev.first_of(exhunt_model::HOST_FIELDS).map(str::to_string);
+                let f = exhunt_ioc::finding_for_event_hit(&hit, ev, &src, host);
+                if self.budget.take(&f.rule.id) {
+                    self.findings.push(f);
+                    reported = true;
+                }
+            }
+        }
+        let hits: Vec<Hit> = match self.detector {
+            Some(det) => det.evaluate(ev),
+            None => Vec::new(),
+        };
         for hit in &hits {
             if hit.report && self.budget.take(&hit.rule.key) {
                 let host = ev.first_of(exhunt_model::HOST_FIELDS).map(str::to_string);
@@ -461,7 +490,7 @@ fn warn(path: &str, msg: impl Into<String>) -> Warning {
 /// file, its inventory event).
 pub fn process_artifact(
     artifact: &Artifact,
-    detector: Option<&Detector>,
+    engines: Engines<'_>,
     budget: &FindingBudget,
     window: TimeWindow,
 ) -> ArtifactOutcome {
@@ -472,7 +501,8 @@ pub fn process_artifact(
         ..ArtifactStat::default()
     };
     let mut warnings = Vec::new();
-    let mut sink = Sink::new(detector, budget, artifact, window);
+    let mut sink = Sink::new(engines, budget, artifact, window);
+    let mut file_findings: Vec<Finding> = Vec::new();
     let mut application_host = None;
     let sha: String;
     match &artifact.kind {
@@ -529,14 +559,41 @@ pub fn process_artifact(
             sha = hashing.finish();
         }
         _ => {
-            let (hash, magic) = match hash_file_artifact(artifact) {
+            let hashes = match hash_file_artifact(artifact) {
                 Ok(x) => x,
                 Err(e) => {
                     warnings.push(warn(&artifact.path, e));
                     return empty(stat, warnings);
                 }
             };
-            sha = hash;
+            let magic = hashes.magic;
+            sha = hashes.sha256;
+            if let Some(iocs) = engines.iocs {
+                for hit in iocs.match_file(&artifact.path, &sha, &hashes.sha1, &hashes.md5) {
+                    file_findings.push(exhunt_ioc::finding_for_file_hit(
+                        &hit,
+                        &artifact.path,
+                        &sha,
+                    ));
+                }
+            }
+            if let Some(yara) = engines.yara {
+                match artifact.open() {
+                    Ok(reader) => {
+                        let scan = yara.scan_reader(reader, artifact.size, &artifact.path);
+                        warnings.extend(scan.warnings);
+                        for m in &scan.matches {
+                            file_findings.push(exhunt_yara::finding_for_match(
+                                m,
+                                &artifact.path,
+                                &sha,
+                                artifact.size,
+                            ));
+                        }
+                    }
+                    Err(e) => warnings.push(warn(&artifact.path, e.to_string())),
+                }
+            }
             let ls = LogSource::new("exhunt", Some("inventory"), None);
             let ev = inventory_event(artifact, &sha, &magic, &ls);
             sink.on_event(&ev);
@@ -561,7 +618,12 @@ pub fn process_artifact(
             Err(e) => warnings.push(warn(&artifact.path, e.to_string())),
         }
     }
-    let (findings, correlation, context, build_evidence) = sink.finish(&sha);
+    let (mut findings, correlation, context, build_evidence) = sink.finish(&sha);
+    findings.extend(
+        file_findings
+            .into_iter()
+            .filter(|f| budget.take(&f.rule.id)),
+    );
     ArtifactOutcome {
         stat,
         build_evidence,
@@ -597,21 +659,44 @@ fn apply_stats(
     warnings.extend(stats.warnings.iter().map(|w| warn(path, w.clone())));
 }
 
-fn hash_file_artifact(artifact: &Artifact) -> Result<(String, Vec<u8>), String> {
-    let reader = artifact.open().map_err(|e| e.to_string())?;
-    let mut hashing = HashingReader::new(reader);
-    let mut magic = vec![0u8; MAGIC_BYTES];
-    let mut got = 0;
-    while got < MAGIC_BYTES {
-        match hashing.read(&mut magic[got..]) {
+/// The hashes indicator lists use (publishers still share SHA-1 and MD5) and the first bytes.
+struct FileHashes {
+    sha256: String,
+    sha1: String,
+    md5: String,
+    magic: Vec<u8>,
+}
+
+fn hash_file_artifact(artifact: &Artifact) -> Result<FileHashes, String> {
+    use md5::Digest as _;
+    let mut reader = artifact.open().map_err(|e| e.to_string())?;
+    let mut sha256 = sha2::Sha256::default();
+    let mut sha1 = sha1::Sha1::new();
+    let mut md5 = md5::Md5::new();
+    let mut magic = Vec::with_capacity(MAGIC_BYTES);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => got += n,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(format!("read failed: {e}")),
+        };
+        let chunk = &buf[..n];
+        if magic.len() < MAGIC_BYTES {
+            let take = (MAGIC_BYTES - magic.len()).min(n);
+            magic.extend_from_slice(&chunk[..take]);
         }
+        sha2::Digest::update(&mut sha256, chunk);
+        sha1.update(chunk);
+        md5.update(chunk);
     }
-    magic.truncate(got);
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| format!("read failed: {e}"))?;
-    Ok((hashing.finish(), magic))
+    Ok(FileHashes {
+        sha256: hex::encode(sha2::Digest::finalize(sha256)),
+        sha1: hex::encode(sha1.finalize()),
+        md5: hex::encode(md5.finalize()),
+        magic,
+    })
 }
 
 /// The event that stands for a plain file in the inventory (rules with
@@ -654,4 +739,63 @@ fn inventory_event<'a>(
         )),
         fields,
     }
+}
+
+/// Findings for files under the Exchange install folder that the known-good baseline of the
+/// server's build does not vouch for.
+pub fn baseline_findings(
+    artifacts: &[ArtifactStat],
+    baselines: &exhunt_yara::Baselines,
+    build: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for a in artifacts {
+        if a.kind != "file" || a.sha256.is_empty() {
+            continue;
+        }
+        let Some(rel) = exhunt_yara::exchange_relpath(&a.path) else {
+            continue;
+        };
+        let (key, title, level, why) = match baselines.verdict(build, &rel, &a.sha256) {
+            exhunt_yara::BaselineVerdict::ChangedKnownFile { expected } => (
+                "baseline-changed-file",
+                "Exchange File Differs From the Known-Good Baseline of Its Build",
+                "high",
+                format!("expected one of {}", expected.join(", ")),
+            ),
+            exhunt_yara::BaselineVerdict::UnknownForBuild => (
+                "baseline-unknown-file",
+                "File Not Shipped With This Exchange Build",
+                "medium",
+                "the baseline of this build has no file at this path".to_string(),
+            ),
+            _ => continue,
+        };
+        let rule = exhunt_detect::RuleMeta {
+            key: key.to_string(),
+            title: title.to_string(),
+            level: level.to_string(),
+            status: Some("stable".into()),
+            tags: vec!["attack.persistence".into(), "attack.t1505.003".into()],
+            source: format!("baseline:{build}"),
+            description: None,
+            is_correlation: false,
+        };
+        let mut fields = serde_json::Map::new();
+        fields.insert("Path".into(), a.path.clone().into());
+        fields.insert("ExchangeRelPath".into(), rel.clone().into());
+        fields.insert("Build".into(), build.into());
+        fields.insert("BaselineVerdict".into(), why.clone().into());
+        let evidence = vec![Evidence {
+            path: a.path.clone(),
+            sha256: a.sha256.clone(),
+            line: None,
+            record: None,
+            excerpt: format!("{rel}: sha256 {} ({why})", a.sha256),
+        }];
+        out.push(exhunt_detect::finding_from_parts(
+            &rule, None, None, evidence, fields,
+        ));
+    }
+    out
 }
