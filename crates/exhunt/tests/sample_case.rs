@@ -32,6 +32,7 @@ fn samples() -> PathBuf {
 struct Scan {
     findings: Vec<serde_json::Value>,
     summary: serde_json::Value,
+    exposure: serde_json::Value,
     stdout: String,
 }
 
@@ -64,9 +65,12 @@ fn scan_sample() -> Scan {
         .collect();
     let summary =
         serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
+    let exposure =
+        serde_json::from_slice(&std::fs::read(out.path().join("exposure.json")).unwrap()).unwrap();
     Scan {
         findings,
         summary,
+        exposure,
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
     }
 }
@@ -226,4 +230,31 @@ fn verdict_names_the_chain_and_the_attackers() {
         "{}",
         scan.summary["warnings"]
     );
+}
+
+/// The server's build comes from the logs, and at the first exploitation it still lacked the
+/// March 2021 security update (ProxyLogon fixes), which had not even been released yet.
+#[test]
+fn exposure_at_the_time_of_first_exploitation() {
+    let scan = scan_sample();
+    let e = &scan.exposure;
+    assert_eq!(e["build"], "15.2.792.3");
+    let rows = e["exploitation"].as_array().unwrap();
+    let first = rows
+        .iter()
+        .filter(|r| r["cve"] == "CVE-2021-26855")
+        .min_by_key(|r| r["time"].as_str().unwrap().to_string())
+        .expect("an exploitation finding for CVE-2021-26855");
+    assert_eq!(first["exposure"]["state"], "missing");
+    assert_eq!(first["exposure"]["fix_released"], false);
+    let missing: Vec<&str> = e["assessment"]["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["cve"].as_str().unwrap())
+        .collect();
+    for cve in ["CVE-2021-26855", "CVE-2021-26857", "CVE-2021-26858", "CVE-2021-27065"] {
+        assert!(missing.contains(&cve), "{cve} not reported missing");
+    }
+    assert!(scan.stdout.contains("Server build: 15.2.792.3"));
 }
