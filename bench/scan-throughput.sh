@@ -10,7 +10,11 @@ corpus="${2:-bench/corpus}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-cargo build --release -p exhunt -p exhunt-samplegen >&2
+# EXHUNT_BIN=path runs an already built binary (the generator is still built when needed).
+if [ -z "${EXHUNT_BIN:-}" ]; then
+  cargo build --release -p exhunt -p exhunt-samplegen >&2
+fi
+bin="${EXHUNT_BIN:-./target/release/exhunt}"
 if [ ! -f "$corpus/.complete-$size_mb" ]; then
   rm -rf "$corpus"
   echo "generating a ${size_mb} MB benign corpus in $corpus ..." >&2
@@ -24,7 +28,7 @@ bytes=$(du -sb --exclude='.complete-*' "$corpus" | cut -f1)
 # Warm the page cache so the figure measures exhunt, not the disk.
 find "$corpus" -type f -exec cat {} + > /dev/null
 
-/usr/bin/time -v ./target/release/exhunt scan "$corpus" --out "$out" -q 2> "$out/time.txt"
+/usr/bin/time -v "$bin" scan "$corpus" --out "$out" -q 2> "$out/time.txt"
 wall=$(grep 'Elapsed (wall clock)' "$out/time.txt" | awk '{print $NF}')
 secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
 rss_kb=$(grep 'Maximum resident set size' "$out/time.txt" | awk '{print $NF}')

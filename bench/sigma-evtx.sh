@@ -12,8 +12,13 @@ rules="$shared/sigma/rules/windows"
 [ -d "$rules" ] || { echo "needs ../shared (the SigmaHQ corpus and EVTX samples)" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cargo build --release -p exhunt >&2
-bin=./target/release/exhunt
+# EXHUNT_BIN=path runs an already built binary instead of building one.
+if [ -n "${EXHUNT_BIN:-}" ]; then
+  bin="$EXHUNT_BIN"
+else
+  cargo build --release -p exhunt >&2
+  bin=./target/release/exhunt
+fi
 
 # Records per copy of the sample set, counted by exhunt's own parser.
 mkdir -p "$work/one"

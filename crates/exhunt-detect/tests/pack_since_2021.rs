@@ -69,7 +69,8 @@ fn inventory() -> LogSource {
     LogSource::new("exhunt", Some("inventory"), None)
 }
 
-/// One IIS W3C line as the parser gives it (`cs-uri` is stem?query).
+/// One IIS W3C line as the parser gives it (`cs-uri` is stem?query): one argument per column.
+#[allow(clippy::too_many_arguments)]
 fn web(
     det: &Detector,
     method: &str,

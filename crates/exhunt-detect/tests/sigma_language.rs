@@ -54,11 +54,16 @@ fn uuid_for(title: &str) -> String {
     format!("00000000-0000-4000-8000-{:012x}", h & 0xffff_ffff_ffff)
 }
 
+/// (name, selection YAML, event fields, expected to fire)
+type ModifierCase<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], bool);
+/// (time, log source, fields)
+type TimedEvent<'a> = (&'a str, &'a LogSource, Vec<(&'a str, &'a str)>);
+
 const PROC: &str = "  product: windows\n  category: process_creation";
 
 #[test]
 fn value_modifiers() {
-    let cases: &[(&str, &str, &[(&str, &str)], bool)] = &[
+    let cases: &[ModifierCase] = &[
         (
             "re with i flag",
             "    CommandLine|re|i: 'invoke-mimikatz'",
@@ -322,7 +327,7 @@ fn correlations_across_two_source_files() {
     let hp = LogSource::new("exchange", Some("httpproxy"), None);
     let iis = LogSource::new("windows", Some("iis"), Some("webserver"));
     // (time, source, fields): the SSRF comes from the proxy log file, the shells from IIS.
-    let events: Vec<(&str, &LogSource, Vec<(&str, &str)>)> = vec![
+    let events: Vec<TimedEvent> = vec![
         (
             "2021-03-02T03:00:00Z",
             &hp,

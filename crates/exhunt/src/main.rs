@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan collections (folders and .zip files) and write findings, timeline and summary.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List what a collection holds: artifact types, files, records, time ranges, bytes.
     Inventory(InventoryArgs),
     /// Work with rule sets.
@@ -181,7 +181,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Scan(args) => cmd_scan(args),
+        Command::Scan(args) => cmd_scan(*args),
         Command::Inventory(args) => cmd_inventory(args),
         Command::Rules(RulesCommand::Check { dirs }) => cmd_rules_check(dirs),
         Command::Attribute(args) => cmd_attribute(args),

@@ -354,7 +354,7 @@ impl<'d> Sink<'d> {
     }
 
     fn on_event(&mut self, ev: &Event<'_>) {
-        if self.seen % BUILD_SAMPLE_EVERY == 0 {
+        if self.seen.is_multiple_of(BUILD_SAMPLE_EVERY) {
             self.build_evidence.observe_event(ev);
         }
         self.seen += 1;
@@ -514,9 +514,7 @@ pub fn process_artifact(
                     return empty(stat, warnings);
                 }
             };
-            sha = match std::fs::File::open(local.path())
-                .and_then(|f| exhunt_collect::sha256_reader(f))
-            {
+            sha = match std::fs::File::open(local.path()).and_then(exhunt_collect::sha256_reader) {
                 Ok((h, _)) => h,
                 Err(e) => {
                     warnings.push(warn(&artifact.path, format!("cannot hash: {e}")));

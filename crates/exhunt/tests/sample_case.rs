@@ -253,7 +253,12 @@ fn exposure_at_the_time_of_first_exploitation() {
         .iter()
         .map(|m| m["cve"].as_str().unwrap())
         .collect();
-    for cve in ["CVE-2021-26855", "CVE-2021-26857", "CVE-2021-26858", "CVE-2021-27065"] {
+    for cve in [
+        "CVE-2021-26855",
+        "CVE-2021-26857",
+        "CVE-2021-26858",
+        "CVE-2021-27065",
+    ] {
         assert!(missing.contains(&cve), "{cve} not reported missing");
     }
     assert!(scan.stdout.contains("Server build: 15.2.792.3"));
