@@ -878,6 +878,9 @@ fn exposure_section(out: &mut String, input: &Input) {
     out.push_str("</section>\n");
 }
 
+/// Most findings listed in the page's table (the most severe first).
+pub const MAX_HTML_FINDINGS: usize = 3000;
+
 fn findings_section(out: &mut String, input: &Input) {
     let _ = write!(
         out,
@@ -893,7 +896,25 @@ fn findings_section(out: &mut String, input: &Input) {
          </tr></thead><tbody>\n",
         input.findings.len()
     );
+    // A scan of a large collection can hold tens of thousands of findings; the page shows the
+    // most severe ones (findings.jsonl and findings.csv keep them all) so that it stays usable
+    // and its size bounded.
+    let shown: std::collections::BTreeSet<usize> = if input.findings.len() > MAX_HTML_FINDINGS {
+        let mut order: Vec<usize> = (0..input.findings.len()).collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(level_rank(&input.findings[i].rule.level)),
+                i,
+            )
+        });
+        order.into_iter().take(MAX_HTML_FINDINGS).collect()
+    } else {
+        (0..input.findings.len()).collect()
+    };
     for (n, f) in input.findings.iter().enumerate() {
+        if !shown.contains(&n) {
+            continue;
+        }
         let rank = level_rank(&f.rule.level);
         let phases: Vec<&str> = phases_of(&f.tags).into_iter().map(phase_label).collect();
         let _ = write!(
@@ -961,7 +982,16 @@ fn findings_section(out: &mut String, input: &Input) {
             esc(&cut(&detail_of(f), 220))
         );
     }
-    out.push_str("</tbody></table>\n</section>\n");
+    out.push_str("</tbody></table>\n");
+    if shown.len() < input.findings.len() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">The table lists the {} most severe of {} findings; findings.jsonl and findings.csv hold them all.</p>",
+            shown.len(),
+            input.findings.len()
+        );
+    }
+    out.push_str("</section>\n");
 }
 
 fn artifacts_section(out: &mut String, input: &Input, export_warnings: &[String]) {

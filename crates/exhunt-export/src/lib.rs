@@ -16,6 +16,7 @@
 
 mod attack;
 mod html;
+pub use html::MAX_HTML_FINDINGS;
 mod navigator;
 mod stix;
 mod timeline;

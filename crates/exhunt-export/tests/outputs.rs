@@ -431,3 +431,36 @@ fn navigator_layer_matches_the_layer_schema() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A scan with more findings than the page lists keeps the most severe in the table, says so,
+/// and still writes every finding to findings.csv.
+#[test]
+fn html_table_is_bounded_to_the_most_severe_findings() {
+    let dir = out_dir("bounded");
+    let base = findings();
+    let mut many = Vec::new();
+    let mut i = 0usize;
+    while many.len() <= exhunt_export::MAX_HTML_FINDINGS + 50 {
+        let mut f = base[i % base.len()].clone();
+        f.id = format!("{:032x}", many.len());
+        many.push(f);
+        i += 1;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    exhunt_report::write_findings_jsonl(&dir.join("findings.jsonl"), &many).unwrap();
+    exhunt_report::write_summary(&dir.join("summary.json"), &summary(&many)).unwrap();
+    exhunt_export::write_all(&dir).unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let rows = html.matches("<tr id=\"f-").count();
+    assert!(
+        html.contains(&format!(
+            "the {} most severe of {} findings",
+            exhunt_export::MAX_HTML_FINDINGS,
+            many.len()
+        )),
+        "no bound note"
+    );
+    assert_eq!(rows, exhunt_export::MAX_HTML_FINDINGS);
+    let csv = std::fs::read_to_string(dir.join("findings.csv")).unwrap();
+    assert!(csv.lines().count() > many.len());
+}
