@@ -1,33 +1,10 @@
 //! The built-in pack loads whole, and each rule fires on what it describes and not on the benign
 //! near-misses an Exchange server produces every day.
 
-use std::borrow::Cow;
+mod common;
 
-use exhunt_detect::{Detector, builtin_rule_files};
-use exhunt_model::{Event, Locator, LogSource};
-
-fn detector() -> Detector {
-    let (det, diags) = Detector::load(&builtin_rule_files());
-    assert!(diags.is_empty(), "built-in rules must all load: {diags:#?}");
-    det
-}
-
-fn fire(det: &Detector, ls: &LogSource, fields: &[(&str, &str)]) -> Vec<String> {
-    let ev = Event {
-        time: None,
-        locator: Locator::Line(1),
-        source: ls,
-        fields: fields
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-            .collect(),
-        raw: Cow::Borrowed(""),
-    };
-    det.evaluate(&ev)
-        .into_iter()
-        .map(|h| h.rule.title.clone())
-        .collect()
-}
+use common::{detector, fire, has};
+use exhunt_model::LogSource;
 
 fn httpproxy() -> LogSource {
     LogSource::new("exchange", Some("httpproxy"), None)
@@ -40,10 +17,6 @@ fn proc_creation() -> LogSource {
 }
 fn inventory() -> LogSource {
     LogSource::new("exhunt", Some("inventory"), None)
-}
-
-fn has(titles: &[String], needle: &str) -> bool {
-    titles.iter().any(|t| t.contains(needle))
 }
 
 #[test]

@@ -3,37 +3,11 @@
 //! post-exploitation rules that go with them: each rule fires on the published shape and stays
 //! silent on the benign near-miss an Exchange server produces.
 
-use std::borrow::Cow;
+mod common;
 
-use exhunt_detect::{Detector, builtin_rule_files};
-use exhunt_model::{Event, Locator, LogSource};
-
-fn detector() -> Detector {
-    let (det, diags) = Detector::load(&builtin_rule_files());
-    assert!(diags.is_empty(), "built-in rules must all load: {diags:#?}");
-    det
-}
-
-fn fire(det: &Detector, ls: &LogSource, fields: &[(&str, &str)]) -> Vec<String> {
-    let ev = Event {
-        time: None,
-        locator: Locator::Line(1),
-        source: ls,
-        fields: fields
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-            .collect(),
-        raw: Cow::Borrowed(""),
-    };
-    det.evaluate(&ev)
-        .into_iter()
-        .map(|h| h.rule.title.clone())
-        .collect()
-}
-
-fn has(titles: &[String], needle: &str) -> bool {
-    titles.iter().any(|t| t.contains(needle))
-}
+use common::{detector, fire, has};
+use exhunt_detect::Detector;
+use exhunt_model::LogSource;
 
 fn iis() -> LogSource {
     LogSource::new("windows", Some("iis"), Some("webserver"))
