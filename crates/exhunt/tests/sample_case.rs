@@ -263,3 +263,61 @@ fn exposure_at_the_time_of_first_exploitation() {
     }
     assert!(scan.stdout.contains("Server build: 15.2.792.3"));
 }
+
+/// The built-in indicator packs flag the attacker addresses and the web shell files, naming the
+/// publisher, and the built-in YARA pack flags both web shells.
+#[test]
+fn indicators_and_yara_flag_attackers_and_web_shells() {
+    let truth = truth();
+    let scan = scan_sample();
+    let ioc_ips: BTreeSet<String> = scan
+        .findings
+        .iter()
+        .filter(|f| f["rule"]["source"].as_str().unwrap().starts_with("ioc:"))
+        .filter(|f| f["fields"]["ioc_kind"] == "ip")
+        .map(|f| {
+            f["fields"]["ioc_value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        truth.attacker_ips.iter().any(|ip| ioc_ips.contains(ip)),
+        "no attacker address matched an indicator: {ioc_ips:?}"
+    );
+    for f in scan
+        .findings
+        .iter()
+        .filter(|f| f["rule"]["source"].as_str().unwrap().starts_with("ioc:"))
+    {
+        assert!(
+            f["fields"]["ioc_source"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
+    }
+    let shells: Vec<&Step> = truth
+        .steps
+        .iter()
+        .filter(|s| s.line.is_none() && s.record.is_none() && s.path.ends_with(".aspx"))
+        .collect();
+    assert_eq!(shells.len(), 2, "the sample plants two web shell files");
+    for shell in shells {
+        let by = |prefix: &str| {
+            scan.findings.iter().any(|f| {
+                f["rule"]["source"].as_str().unwrap().starts_with(prefix)
+                    && f["evidence"][0]["path"] == shell.path.as_str()
+            })
+        };
+        assert!(by("yara:"), "{} not flagged by YARA", shell.path);
+    }
+    assert!(scan.findings.iter().any(|f| {
+        f["rule"]["source"].as_str().unwrap().starts_with("ioc:")
+            && f["evidence"][0]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(".aspx")
+            && f["evidence"][0]["line"].is_null()
+    }));
+}
