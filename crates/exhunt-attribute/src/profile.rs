@@ -25,6 +25,9 @@ pub struct IndicatorObservation {
     pub label: String,
     pub source: Option<String>,
     pub value: Option<String>,
+    /// The indicator's kind (`sha256`, `ip`, `path_regex`, ...) when the finding names it.
+    #[serde(default)]
+    pub kind: Option<String>,
     pub finding_ids: Vec<String>,
 }
 
@@ -368,6 +371,7 @@ pub fn profile_with(findings: &[Finding], facts: &ExchangeFacts) -> IntrusionPro
                     label: label.to_string(),
                     source,
                     value,
+                    kind: field_str(f, "ioc_kind").map(str::to_string),
                     finding_ids: Vec::new(),
                 });
             push_id(&mut e.finding_ids, id);

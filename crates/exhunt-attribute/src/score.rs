@@ -871,7 +871,17 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
             );
             continue;
         }
-        let w = 0.9;
+        // A path pattern (e.g. any eight-letter page under aspnet_client) matches what many
+        // intruders leave; an exact hash, address or domain is specific to what was published.
+        let w = if ind
+            .kind
+            .as_deref()
+            .is_some_and(|k| k.contains("regex") || k.contains("pattern"))
+        {
+            0.3
+        } else {
+            0.9
+        };
         let col: Vec<f64> = fact_column(
             &hyps,
             &listed,

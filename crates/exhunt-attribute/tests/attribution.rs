@@ -365,6 +365,32 @@ fn eset_tick_indicator_supports_tick() {
     );
 }
 
+/// A labelled path pattern (which many intruders' files also match) weighs less than a labelled
+/// exact indicator such as a hash.
+#[test]
+fn labelled_path_patterns_weigh_less_than_exact_indicators() {
+    let kb = KnowledgeBase::embedded();
+    let weight_of = |kind: &str| {
+        let f = vec![finding(
+            "i1",
+            "IOC match",
+            &["attack.persistence", "attack.t1505.003"],
+            Some("2021-03-05T12:00:00Z"),
+            json!({"Path": "C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx", "ioc_label": "Tick", "ioc_source": "ESET", "ioc_kind": kind}),
+        )];
+        let a = attribute(&profile(&f), &kb);
+        a.evidence
+            .iter()
+            .find(|e| e.label.contains("labelled \"Tick\""))
+            .map(|e| e.weight)
+            .expect("the indicator is an evidence item")
+    };
+    let pattern = weight_of("path_regex");
+    let hash = weight_of("sha256");
+    assert!(pattern < hash, "pattern {pattern} vs hash {hash}");
+    assert!(pattern > 0.0);
+}
+
 #[test]
 fn state_statements_are_quotes_with_sources() {
     let kb = KnowledgeBase::embedded();
