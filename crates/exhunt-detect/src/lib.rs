@@ -139,8 +139,6 @@ pub struct Detector {
     correlated: HashSet<String>,
     /// Rule keys whose matches are not reported on their own.
     silent: HashSet<String>,
-    /// Rule name -> rule key, for correlations that refer to rules by `name`.
-    names: HashMap<String, String>,
     detection_rules: usize,
     correlation_rules: usize,
     filtered_out: usize,
@@ -331,7 +329,6 @@ impl Detector {
                 metas,
                 correlated,
                 silent,
-                names,
                 detection_rules,
                 correlation_rules,
                 filtered_out,
@@ -448,14 +445,6 @@ impl Detector {
                 hit
             })
             .collect()
-    }
-
-    /// The key a correlation reference (id or name) resolves to.
-    pub fn resolve_reference(&self, reference: &str) -> Option<&str> {
-        if self.metas.contains_key(reference) {
-            return Some(self.metas.get_key_value(reference)?.0.as_str());
-        }
-        self.names.get(reference).map(String::as_str)
     }
 }
 
