@@ -4,7 +4,8 @@
 //! base (its edges, and every edge of its group known only from the campaign's own reports),
 //! its techniques and software become the evidence, and all groups are ranked with the same
 //! scoring code as `attribute`. Prints top-1/3/10 accuracy, the Brier score of the stated
-//! likelihoods, and a calibration table per ICD 203 word.
+//! likelihoods, and a calibration table per ICD 203 word; `--sweep` prints how the figures move
+//! when each constant of `Params` is varied alone.
 //!
 //! cargo run --release -p exhunt-attribute --example attribution_bench -- BUNDLE.json[.xz] [--sweep]
 
@@ -21,6 +22,8 @@ struct Outcome {
     top3: usize,
     top10: usize,
     brier: f64,
+    /// Mean -ln(probability stated for the true group).
+    log_loss: f64,
     /// word → (stated hypotheses, right)
     calib: BTreeMap<Likelihood, (usize, usize)>,
     rows: Vec<String>,
@@ -55,6 +58,7 @@ fn run(kb: &KnowledgeBase, params: &Params, only_techniques: bool) -> Outcome {
         top3: 0,
         top10: 0,
         brier: 0.0,
+        log_loss: 0.0,
         calib: BTreeMap::new(),
         rows: Vec::new(),
     };
@@ -93,6 +97,11 @@ fn run(kb: &KnowledgeBase, params: &Params, only_techniques: bool) -> Outcome {
             e.1 += usize::from(y == 1.0);
         }
         o.brier += b;
+        let p_truth = truth
+            .as_ref()
+            .and_then(|t| ranking.iter().find(|(id, _)| id == t))
+            .map_or(0.0, |(_, p)| *p);
+        o.log_loss -= p_truth.max(1e-9).ln();
         let (top_id, top_p) = &ranking[0];
         o.rows.push(format!(
             "{:6} {:42} truth {:12} rank {:>3}  top {:10} {:5.1}% {}",
@@ -110,6 +119,7 @@ fn run(kb: &KnowledgeBase, params: &Params, only_techniques: bool) -> Outcome {
         ));
     }
     o.brier /= o.n.max(1) as f64;
+    o.log_loss /= o.n.max(1) as f64;
     o
 }
 
@@ -130,12 +140,13 @@ fn print(o: &Outcome, title: &str, verbose: bool) {
         }
     }
     println!(
-        "  campaigns {}  top-1 {:.1}%  top-3 {:.1}%  top-10 {:.1}%  Brier {:.3}",
+        "  campaigns {}  top-1 {:.1}%  top-3 {:.1}%  top-10 {:.1}%  Brier {:.3}  log loss {:.2}",
         o.n,
         pct(o.top1),
         pct(o.top3),
         pct(o.top10),
-        o.brier
+        o.brier,
+        o.log_loss
     );
     println!("  calibration (all hypotheses of all campaigns, by stated word):");
     for (w, (n, right)) in &o.calib {
@@ -182,40 +193,69 @@ fn main() {
     );
     let params = Params::default();
     if args.iter().any(|a| a == "--sweep") {
-        let mut best: Option<(f64, String)> = None;
-        for wt in [0.3, 0.5, 0.7, 1.0] {
-            for ws in [0.5, 0.8, 1.2] {
-                for tm in [0.001, 0.02, 0.05] {
-                    for temp in [1.0, 1.5, 2.0, 3.0] {
-                        let p = Params {
-                            w_technique: wt,
-                            w_software: ws,
-                            tech_miss: tm,
-                            temperature: temp,
-                            ..Params::default()
-                        };
-                        let o = run(&kb, &p, false);
-                        let score = o.top1 as f64 + 0.5 * o.top3 as f64
-                            - 5.0 * o.brier
-                            - if calibration_ok(&o) { 0.0 } else { 100.0 };
-                        let line = format!(
-                            "w_tech {wt} w_soft {ws} tech_miss {tm} T {temp}: top1 {} top3 {} top10 {} / {} Brier {:.3} calibrated {}",
-                            o.top1,
-                            o.top3,
-                            o.top10,
-                            o.n,
-                            o.brier,
-                            calibration_ok(&o)
-                        );
-                        println!("  {line}");
-                        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                            best = Some((score, line));
-                        }
-                    }
-                }
-            }
+        // Sensitivity of the figures to each chosen constant, the others at their defaults.
+        let line = |label: String, p: &Params| {
+            let o = run(&kb, p, false);
+            let n = o.n.max(1) as f64;
+            let strong: (usize, usize) = o
+                .calib
+                .iter()
+                .filter(|(w, _)| **w >= Likelihood::Likely)
+                .fold((0, 0), |acc, (_, (s, r))| (acc.0 + s, acc.1 + r));
+            println!(
+                "  {label:24} top-1 {:5.1}%  top-3 {:5.1}%  top-10 {:5.1}%  Brier {:.3}  log loss {:.2}  likely+ right {}/{}  calibrated {}",
+                100.0 * o.top1 as f64 / n,
+                100.0 * o.top3 as f64 / n,
+                100.0 * o.top10 as f64 / n,
+                o.brier,
+                o.log_loss,
+                strong.1,
+                strong.0,
+                calibration_ok(&o)
+            );
+        };
+        for v in [0.15, 0.225, 0.3, 0.375, 0.45] {
+            let p = Params {
+                w_technique: v,
+                ..Params::default()
+            };
+            line(format!("w_technique {v}"), &p);
         }
-        println!("best: {}", best.unwrap().1);
+        for v in [0.25, 0.5, 0.75, 1.0] {
+            let p = Params {
+                w_public_tool: v,
+                ..Params::default()
+            };
+            line(format!("w_public_tool {v}"), &p);
+        }
+        for v in [1.2, 1.5, 1.875] {
+            let p = Params {
+                w_software: v,
+                ..Params::default()
+            };
+            line(format!("w_software {v}"), &p);
+        }
+        for v in [0.25, 0.5, 1.0, 2.0] {
+            let p = Params {
+                base_rate_pseudocount: v,
+                ..Params::default()
+            };
+            line(format!("base_rate_pseudocount {v}"), &p);
+        }
+        for v in [1.0, 1.25, 1.5, 1.875, 2.25, 3.0] {
+            let p = Params {
+                temperature: v,
+                ..Params::default()
+            };
+            line(format!("temperature {v}"), &p);
+        }
+        for v in [0.05, 0.1, 0.2] {
+            let p = Params {
+                prior_unknown: v,
+                ..Params::default()
+            };
+            line(format!("prior_unknown {v}"), &p);
+        }
         return;
     }
     let o = run(&kb, &params, false);

@@ -1,9 +1,11 @@
 //! Knowledge base, profile and scoring tests on the shipped knowledge base and hand-made findings.
 
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
 use exhunt_attribute::{
-    Attribution, Confidence, HypothesisKind, KnowledgeBase, Likelihood, attribute, profile,
-    render_text,
+    Attribution, Confidence, EvidenceKind, HypothesisKind, IntrusionProfile, KnowledgeBase,
+    Likelihood, Params, attribute, profile, rank_groups, render_text,
 };
 use exhunt_model::{Finding, RuleRef};
 use serde_json::{Map, Value, json};
@@ -334,6 +336,142 @@ fn one_generic_technique_is_insufficient_evidence() {
     );
     assert!(a.hypotheses[0].confidence == Confidence::Low);
     assert!(a.hypotheses[0].posterior < 0.55);
+}
+
+/// The HAFNIUM-like findings stripped to what any intruder leaves: technique and CVE tags only,
+/// no times, no fields (addresses, paths, command lines), titles that name no tool.
+fn stripped(findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .map(|mut f| {
+            f.time = None;
+            f.fields.clear();
+            f.rule.title = "Suspicious activity".into();
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn stripped_hafnium_like_findings_give_no_confident_answer() {
+    let kb = KnowledgeBase::embedded();
+    let p = profile(&stripped(hafnium_like("2021-02-10")));
+    assert!(p.tools.is_empty() && p.timing.is_empty() && p.infrastructure.is_empty());
+    assert!(p.techniques.len() >= 5);
+    let a = attribute(&p, &kb);
+    assert!(a.insufficient_evidence, "{}", a.headline);
+    assert!(a.headline.starts_with("Insufficient evidence"));
+    let top = &a.hypotheses[0];
+    assert_eq!(top.confidence, Confidence::Low, "{}", render_text(&a));
+    assert!(top.likelihood < Likelihood::Likely, "{:?}", top.likelihood);
+}
+
+#[test]
+fn evidence_is_counted_once_however_many_findings_show_it() {
+    let kb = KnowledgeBase::embedded();
+    let once = hafnium_like("2021-02-10");
+    let mut many = once.clone();
+    for f in &once {
+        for k in 0..3 {
+            let mut g = f.clone();
+            g.id = format!("{}-copy{k}", f.id);
+            many.push(g);
+        }
+    }
+    let a1 = attribute(&profile(&once), &kb);
+    let a2 = attribute(&profile(&many), &kb);
+    assert_eq!(a1.evidence.len(), a2.evidence.len());
+    for (h1, h2) in a1.hypotheses.iter().zip(&a2.hypotheses) {
+        assert_eq!(h1.id, h2.id);
+        assert!((h1.posterior - h2.posterior).abs() < 1e-9, "{}", h1.id);
+    }
+    // ... while every finding behind an item is still cited.
+    let cc = |a: &Attribution| {
+        a.evidence
+            .iter()
+            .find(|e| e.label.contains("China Chopper") && e.kind == EvidenceKind::Software)
+            .map(|e| e.finding_ids.len())
+            .expect("China Chopper is an item")
+    };
+    assert_eq!(cc(&a2), 4 * cc(&a1));
+}
+
+/// ATT&CK profiles are partial views: a group that does not list an observed technique or
+/// software is not counted against; only positive contradictions (timing, curated facts) are.
+#[test]
+fn unlisted_attack_features_never_contradict_a_group() {
+    let kb = KnowledgeBase::embedded();
+    let a = attribute(&profile(&hafnium_like("2021-03-10")), &kb);
+    let kind: HashMap<&str, EvidenceKind> =
+        a.evidence.iter().map(|e| (e.id.as_str(), e.kind)).collect();
+    assert!(kind.values().any(|k| *k == EvidenceKind::Technique));
+    for h in &a.hypotheses {
+        for c in &h.contradicting {
+            assert!(
+                !matches!(
+                    kind[c.evidence.as_str()],
+                    EvidenceKind::Technique | EvidenceKind::Software
+                ),
+                "{} contradicted by {}",
+                h.id,
+                c.label
+            );
+        }
+    }
+}
+
+/// A sub-technique is scored parent first, then variant: a group listing only a sibling variant
+/// earns the parent's share, less than a group listing the exact variant, and a group listing
+/// neither stays where the prior put it (its ratio to the unknown actor is the prior ratio).
+#[test]
+fn sibling_variants_earn_the_parent_share() {
+    let kb = KnowledgeBase::embedded();
+    let lists = |g: &str, pred: &dyn Fn(&str) -> bool| kb.group_features(g).iter().any(|f| pred(f));
+    let find = |pred: &dyn Fn(&str) -> bool| {
+        kb.groups
+            .iter()
+            .map(|g| g.id.as_str())
+            .find(|g| pred(g))
+            .expect("such a group exists")
+    };
+    let exact = find(&|g| lists(g, &|f| f == "T1003.001"));
+    let sibling =
+        find(&|g| !lists(g, &|f| f == "T1003.001") && lists(g, &|f| f.starts_with("T1003.")));
+    let neither = find(&|g| !lists(g, &|f| f.starts_with("T1003")));
+    let mut p = IntrusionProfile::default();
+    p.techniques.insert("T1003.001".into(), vec!["x".into()]);
+    let params = Params::default();
+    let post: HashMap<String, f64> = rank_groups(&p, &kb, &params).into_iter().collect();
+    assert!(post[exact] > post[sibling], "{exact} vs {sibling}");
+    assert!(post[sibling] > post[neither], "{sibling} vs {neither}");
+    let named = (post.len() - 2) as f64;
+    let prior_ratio =
+        (1.0 - params.prior_unknown - params.prior_opportunist) / named / params.prior_unknown;
+    assert!((post[neither] / post["unknown"] - prior_ratio).abs() < 1e-9);
+}
+
+/// Software anyone can run (ATT&CK type "tool") weighs less than a malware family.
+#[test]
+fn public_tools_weigh_less_than_malware_families() {
+    let kb = KnowledgeBase::embedded();
+    assert_eq!(kb.software["S0002"].kind, "tool");
+    assert_eq!(kb.software["S0020"].kind, "malware");
+    let f = vec![finding(
+        "t1",
+        "Tools",
+        &["attack.s0002", "attack.s0020"],
+        None,
+        json!({}),
+    )];
+    let a = attribute(&profile(&f), &kb);
+    let weight = |name: &str| {
+        a.evidence
+            .iter()
+            .find(|e| e.kind == EvidenceKind::Software && e.label.contains(name))
+            .map(|e| e.weight)
+            .expect("software item")
+    };
+    assert!(weight("Mimikatz") < weight("China Chopper"));
 }
 
 #[test]
