@@ -30,8 +30,8 @@ pub use kb::{
     MispThreatActor, Software, Technique, Use, load_attack_bundle, load_attack_bundle_reader,
 };
 pub use profile::{
-    CveObservation, IndicatorObservation, InfraObservation, IntrusionProfile, PathObservation,
-    TimingObservation, ToolObservation, normalize_path, profile, profile_with,
+    CveObservation, IndicatorObservation, InfraObservation, IntrusionProfile, MAX_CITED_FINDINGS,
+    PathObservation, TimingObservation, ToolObservation, normalize_path, profile, profile_with,
 };
 pub use render::render_text;
 pub use score::{

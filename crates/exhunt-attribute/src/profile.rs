@@ -240,8 +240,12 @@ fn field_str<'a>(f: &'a Finding, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty() && *v != "-")
 }
 
+/// Finding ids cited per evidence item: enough to check it, and the profile (and
+/// `attribution.json`) stays small when a noisy rule fires tens of thousands of times.
+pub const MAX_CITED_FINDINGS: usize = 25;
+
 fn push_id(ids: &mut Vec<String>, id: &str) {
-    if !ids.iter().any(|x| x == id) {
+    if ids.len() < MAX_CITED_FINDINGS && !ids.iter().any(|x| x == id) {
         ids.push(id.to_string());
     }
 }

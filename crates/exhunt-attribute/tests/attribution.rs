@@ -615,3 +615,25 @@ fn debug_print() {
         println!("{}", render_text(&a));
     }
 }
+
+/// A rule firing thousands of times cites a bounded sample of its findings (the earliest, as
+/// findings come sorted), so the profile and `attribution.json` stay small.
+#[test]
+fn cited_findings_per_item_are_bounded() {
+    let many: Vec<Finding> = (0..5000)
+        .map(|i| {
+            finding(
+                &format!("n{i:05}"),
+                "Web shell request",
+                &["attack.persistence", "attack.t1505.003"],
+                None,
+                json!({}),
+            )
+        })
+        .collect();
+    let p = profile(&many);
+    let ids = &p.techniques["T1505.003"];
+    assert_eq!(ids.len(), exhunt_attribute::MAX_CITED_FINDINGS);
+    assert_eq!(ids[0], "n00000");
+    assert_eq!(p.finding_count, 5000);
+}
