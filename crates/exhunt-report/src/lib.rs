@@ -13,7 +13,7 @@ mod verdict;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -190,22 +190,142 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Read back a `findings.jsonl`.
+/// Read back a `findings.jsonl` whole. For large files prefer [`FindingsReader`], which
+/// streams.
 pub fn read_findings_jsonl(path: &Path) -> Result<Vec<Finding>, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReportError::Read {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| ReportError::Read {
-                path: path.to_path_buf(),
-                reason: format!("line {}: {e}", i + 1),
-            })
+    FindingsReader::open(path)?.collect()
+}
+
+/// Longest line [`FindingsReader`] accepts: a finding's excerpts and fields are capped far
+/// below this, so a longer line means the file is not exhunt's.
+pub const MAX_FINDING_LINE: usize = 64 << 20;
+
+/// Streams the findings of a `findings.jsonl`, one line at a time, so memory does not grow with
+/// the file. Blank lines are skipped; a line that does not parse is an error naming its number.
+pub struct FindingsReader {
+    path: PathBuf,
+    reader: io::BufReader<File>,
+    line: usize,
+    buf: Vec<u8>,
+    /// Byte offset of the next line, for [`FindingsReader::next_with_offset`].
+    offset: u64,
+    failed: bool,
+}
+
+impl FindingsReader {
+    pub fn open(path: &Path) -> Result<Self, ReportError> {
+        let file = File::open(path).map_err(|e| ReportError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(FindingsReader {
+            path: path.to_path_buf(),
+            reader: io::BufReader::with_capacity(1 << 16, file),
+            line: 0,
+            buf: Vec::new(),
+            offset: 0,
+            failed: false,
         })
-        .collect()
+    }
+
+    fn err(&self, reason: String) -> ReportError {
+        ReportError::Read {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// The next finding with the byte offset and length of its line in the file (to read it
+    /// again later with [`read_finding_at`]).
+    pub fn next_with_offset(&mut self) -> Option<Result<(Finding, u64, usize), ReportError>> {
+        use io::BufRead;
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.buf.clear();
+            let start = self.offset;
+            let n = match (&mut self.reader)
+                .take(MAX_FINDING_LINE as u64 + 1)
+                .read_until(b'\n', &mut self.buf)
+            {
+                Ok(0) => return None,
+                Ok(n) => n,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(self.err(e.to_string())));
+                }
+            };
+            self.offset += n as u64;
+            self.line += 1;
+            if n > MAX_FINDING_LINE {
+                self.failed = true;
+                return Some(Err(self.err(format!(
+                    "line {} is longer than {MAX_FINDING_LINE} bytes",
+                    self.line
+                ))));
+            }
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Some(match serde_json::from_slice::<Finding>(&self.buf) {
+                Ok(f) => Ok((f, start, n)),
+                Err(e) => {
+                    self.failed = true;
+                    Err(self.err(format!("line {}: {e}", self.line)))
+                }
+            });
+        }
+    }
+}
+
+impl Iterator for FindingsReader {
+    type Item = Result<Finding, ReportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with_offset().map(|r| r.map(|(f, _, _)| f))
+    }
+}
+
+/// Read the finding whose line starts at `offset` and is `len` bytes long (from
+/// [`FindingsReader::next_with_offset`]).
+pub fn read_finding_at(
+    file: &File,
+    path: &Path,
+    offset: u64,
+    len: usize,
+) -> Result<Finding, ReportError> {
+    let mut buf = vec![0u8; len];
+    let err = |reason: String| ReportError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    read_exact_at(file, &mut buf, offset).map_err(|e| err(format!("at byte {offset}: {e}")))?;
+    serde_json::from_slice(&buf).map_err(|e| err(format!("at byte {offset}: {e}")))
+}
+
+/// Positioned read that leaves the file's cursor alone, so threads can share one handle.
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
 }
 
 /// Field names the timeline lifts out of findings into their own columns.

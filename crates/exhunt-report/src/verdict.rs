@@ -18,9 +18,12 @@ pub const PHASES: &[&str] = &[
 
 /// The phases a finding belongs to, from its ATT&CK and CVE tags.
 pub fn phases_of(tags: &[String]) -> Vec<&'static str> {
+    // `p` itself or a sub-tag of it (`attack.t1505` covers `attack.t1505.003`), any case;
+    // called for every finding, so no allocation.
     let has = |p: &str| {
         tags.iter().any(|t| {
-            t.eq_ignore_ascii_case(p) || t.to_ascii_lowercase().starts_with(&format!("{p}."))
+            t.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p))
+                && matches!(t.as_bytes().get(p.len()), None | Some(b'.'))
         })
     };
     let mut out = Vec::new();
