@@ -31,7 +31,8 @@ pub use kb::{
 };
 pub use profile::{
     CveObservation, IndicatorObservation, InfraObservation, IntrusionProfile, MAX_CITED_FINDINGS,
-    PathObservation, TimingObservation, ToolObservation, normalize_path, profile, profile_with,
+    PathObservation, ProfileBuilder, TimingObservation, ToolObservation, normalize_path, profile,
+    profile_with,
 };
 pub use render::render_text;
 pub use score::{

@@ -257,44 +257,95 @@ pub fn profile(findings: &[Finding]) -> IntrusionProfile {
 
 /// [`profile`] with explicit curated facts (their tool keywords and CVE families are used).
 pub fn profile_with(findings: &[Finding], facts: &ExchangeFacts) -> IntrusionProfile {
-    let mut p = IntrusionProfile {
-        finding_count: findings.len(),
-        patch_release: Some(facts.patch_release),
-        ..Default::default()
-    };
-    let mut cves: BTreeMap<String, CveObservation> = BTreeMap::new();
-    let mut tools: BTreeMap<String, ToolObservation> = BTreeMap::new();
-    let mut indicators: BTreeMap<(String, Option<String>), IndicatorObservation> = BTreeMap::new();
-    let mut infra: BTreeMap<String, InfraObservation> = BTreeMap::new();
-    let mut paths: BTreeMap<String, PathObservation> = BTreeMap::new();
+    let mut b = ProfileBuilder::with_facts(facts.clone());
+    for f in findings {
+        b.add(f);
+    }
+    b.finish()
+}
 
-    // The tool table: built-in keywords plus the curated facts' keywords.
-    let mut table: Vec<(String, Option<String>, Vec<String>)> = TOOLS
-        .iter()
-        .map(|(n, s, k)| {
-            (
-                n.to_string(),
-                s.map(str::to_string),
-                k.iter().map(|x| x.to_string()).collect(),
-            )
-        })
-        .collect();
-    for c in &facts.clusters {
-        for t in &c.tools {
-            let covered = table
-                .iter()
-                .any(|(n, _, k)| *n == t.name || k.iter().any(|x| t.keywords.contains(x)));
-            if !t.keywords.is_empty() && !covered {
-                table.push((
-                    t.name.clone(),
-                    t.attack_software.clone(),
-                    t.keywords.clone(),
-                ));
+/// The intrusion profile built one finding at a time, for findings streamed from disk.
+pub struct ProfileBuilder {
+    facts: ExchangeFacts,
+    p: IntrusionProfile,
+    cves: BTreeMap<String, CveObservation>,
+    tools: BTreeMap<String, ToolObservation>,
+    indicators: BTreeMap<(String, Option<String>), IndicatorObservation>,
+    infra: BTreeMap<String, InfraObservation>,
+    paths: BTreeMap<String, PathObservation>,
+    /// Tool name, ATT&CK software id, lowercase keywords.
+    table: Vec<(String, Option<String>, Vec<String>)>,
+}
+
+impl Default for ProfileBuilder {
+    fn default() -> Self {
+        Self::with_facts(ExchangeFacts::embedded())
+    }
+}
+
+impl ProfileBuilder {
+    pub fn with_facts(facts: ExchangeFacts) -> Self {
+        let p = IntrusionProfile {
+            finding_count: 0,
+            patch_release: Some(facts.patch_release),
+            ..Default::default()
+        };
+        let cves: BTreeMap<String, CveObservation> = BTreeMap::new();
+        let tools: BTreeMap<String, ToolObservation> = BTreeMap::new();
+        let indicators: BTreeMap<(String, Option<String>), IndicatorObservation> = BTreeMap::new();
+        let infra: BTreeMap<String, InfraObservation> = BTreeMap::new();
+        let paths: BTreeMap<String, PathObservation> = BTreeMap::new();
+
+        // The tool table: built-in keywords plus the curated facts' keywords.
+        let mut table: Vec<(String, Option<String>, Vec<String>)> = TOOLS
+            .iter()
+            .map(|(n, s, k)| {
+                (
+                    n.to_string(),
+                    s.map(str::to_string),
+                    k.iter().map(|x| x.to_string()).collect(),
+                )
+            })
+            .collect();
+        for c in &facts.clusters {
+            for t in &c.tools {
+                let covered = table
+                    .iter()
+                    .any(|(n, _, k)| *n == t.name || k.iter().any(|x| t.keywords.contains(x)));
+                if !t.keywords.is_empty() && !covered {
+                    table.push((
+                        t.name.clone(),
+                        t.attack_software.clone(),
+                        t.keywords.clone(),
+                    ));
+                }
             }
+        }
+
+        ProfileBuilder {
+            facts,
+            p,
+            cves,
+            tools,
+            indicators,
+            infra,
+            paths,
+            table,
         }
     }
 
-    for f in findings {
+    pub fn add(&mut self, f: &Finding) {
+        let ProfileBuilder {
+            p,
+            cves,
+            tools,
+            indicators,
+            infra,
+            paths,
+            table,
+            ..
+        } = self;
+        p.finding_count += 1;
         let id = f.id.as_str();
         if let Some(t) = f.time {
             p.first_seen = Some(p.first_seen.map_or(t, |x| x.min(t)));
@@ -348,7 +399,7 @@ pub fn profile_with(findings: &[Finding], facts: &ExchangeFacts) -> IntrusionPro
                 text.push_str(&s.to_ascii_lowercase());
             }
         }
-        for (name, sid, kws) in &table {
+        for (name, sid, kws) in table.iter() {
             if let Some(kw) = kws.iter().find(|k| text.contains(k.as_str())) {
                 let key = sid.clone().unwrap_or_else(|| name.clone());
                 let e = tools.entry(key).or_insert_with(|| ToolObservation {
@@ -414,50 +465,63 @@ pub fn profile_with(findings: &[Finding], facts: &ExchangeFacts) -> IntrusionPro
         }
     }
 
-    // Timing: the earliest exploitation of each vulnerability family.
-    let mut families: BTreeMap<String, TimingObservation> = BTreeMap::new();
-    for c in cves.values() {
-        let Some(t) = c.earliest else { continue };
-        let fam = facts
-            .family_of(&c.cve)
-            .map(str::to_string)
-            .unwrap_or_else(|| c.cve.clone());
-        let e = families
-            .entry(fam.clone())
-            .or_insert_with(|| TimingObservation {
-                campaign: fam.clone(),
-                cves: Vec::new(),
-                earliest: t,
-                relative_to_patch: String::new(),
-                finding_ids: Vec::new(),
-            });
-        e.cves.push(c.cve.clone());
-        if t < e.earliest {
-            e.earliest = t;
-        }
-        for id in &c.finding_ids {
-            push_id(&mut e.finding_ids, id);
-        }
-    }
-    for (fam, mut t) in families {
-        t.relative_to_patch = if fam == "ProxyLogon" {
-            if t.earliest < facts.patch_release {
-                "pre-patch".into()
-            } else {
-                "post-patch".into()
+    pub fn finish(self) -> IntrusionProfile {
+        let ProfileBuilder {
+            facts,
+            mut p,
+            cves,
+            tools,
+            indicators,
+            infra,
+            paths,
+            ..
+        } = self;
+        let facts = &facts;
+        // Timing: the earliest exploitation of each vulnerability family.
+        let mut families: BTreeMap<String, TimingObservation> = BTreeMap::new();
+        for c in cves.values() {
+            let Some(t) = c.earliest else { continue };
+            let fam = facts
+                .family_of(&c.cve)
+                .map(str::to_string)
+                .unwrap_or_else(|| c.cve.clone());
+            let e = families
+                .entry(fam.clone())
+                .or_insert_with(|| TimingObservation {
+                    campaign: fam.clone(),
+                    cves: Vec::new(),
+                    earliest: t,
+                    relative_to_patch: String::new(),
+                    finding_ids: Vec::new(),
+                });
+            e.cves.push(c.cve.clone());
+            if t < e.earliest {
+                e.earliest = t;
             }
-        } else {
-            "unknown".into()
-        };
-        p.timing.push(t);
-    }
+            for id in &c.finding_ids {
+                push_id(&mut e.finding_ids, id);
+            }
+        }
+        for (fam, mut t) in families {
+            t.relative_to_patch = if fam == "ProxyLogon" {
+                if t.earliest < facts.patch_release {
+                    "pre-patch".into()
+                } else {
+                    "post-patch".into()
+                }
+            } else {
+                "unknown".into()
+            };
+            p.timing.push(t);
+        }
 
-    p.cves = cves.into_values().collect();
-    p.tools = tools.into_values().collect();
-    p.indicators = indicators.into_values().collect();
-    p.infrastructure = infra.into_values().collect();
-    p.paths = paths.into_values().collect();
-    p
+        p.cves = cves.into_values().collect();
+        p.tools = tools.into_values().collect();
+        p.indicators = indicators.into_values().collect();
+        p.infrastructure = infra.into_values().collect();
+        p.paths = paths.into_values().collect();
+        p
+    }
 }
 
 #[cfg(test)]

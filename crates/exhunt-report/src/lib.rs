@@ -9,8 +9,10 @@
 //!
 //! Everything here is a pure function of its inputs, so the same scan gives byte-identical files.
 
+mod store;
 mod verdict;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -20,7 +22,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use exhunt_model::{Finding, Warning};
 use serde::{Deserialize, Serialize};
 
-pub use verdict::{PhaseSpan, Verdict, VerdictLevel, phases_of, verdict};
+pub use store::{ContextStore, FindingStore, WrittenFindings, write_timeline};
+pub use verdict::{PhaseSpan, Verdict, VerdictBuilder, VerdictLevel, phases_of, verdict};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -341,117 +344,150 @@ const TIMELINE_FIELD_COLUMNS: &[(&str, &[&str])] = &[
     ("command_line", &["CommandLine"]),
 ];
 
-/// Write `timeline.csv`: findings and context events in time order.
+/// Write `timeline.csv` from findings and context events held in memory.
 pub fn write_timeline_csv(
     path: &Path,
     findings: &[Finding],
     context: &[ContextEvent],
 ) -> Result<(), ReportError> {
-    let file = create(path)?;
-    let mut w = csv::Writer::from_writer(file);
-    let mut header = vec![
-        "datetime",
-        "timestamp_desc",
-        "message",
-        "kind",
-        "rule_id",
-        "rule_title",
-        "level",
-        "tags",
-        "host",
-        "path",
-        "line",
-        "record",
-        "sha256",
-    ];
-    header.extend(TIMELINE_FIELD_COLUMNS.iter().map(|(c, _)| *c));
-    header.push("excerpt");
-    let csv_err = |e: csv::Error| ReportError::Write {
-        path: path.to_path_buf(),
-        source: io::Error::other(e.to_string()),
-    };
-    w.write_record(&header).map_err(csv_err)?;
-
-    struct Row {
-        time: Option<DateTime<Utc>>,
-        order: (u8, String, Option<u64>, Option<u64>),
-        cells: Vec<String>,
-    }
-    let mut rows: Vec<Row> = Vec::with_capacity(findings.len() + context.len());
+    type Order<'a> = (Option<DateTime<Utc>>, u8, &'a str, Option<u64>);
+    let mut rows: Vec<(Order<'_>, Result<&Finding, &ContextEvent>)> =
+        Vec::with_capacity(findings.len() + context.len());
     for f in findings {
         let ev = f.evidence.first();
-        let mut cells = vec![
-            f.time.map(rfc3339).unwrap_or_default(),
+        let order = (
+            f.time,
+            0,
+            ev.map(|e| e.path.as_str()).unwrap_or_default(),
+            ev.and_then(|e| e.line.or(e.record)),
+        );
+        rows.push((order, Ok(f)));
+    }
+    for c in context {
+        rows.push(((c.time, 1, c.path.as_str(), c.line.or(c.record)), Err(c)));
+    }
+    // Stable: findings keep their given order within a key.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut w = TimelineWriter::create(path)?;
+    for (_, row) in rows {
+        match row {
+            Ok(f) => w.finding(f)?,
+            Err(c) => w.context(c)?,
+        }
+    }
+    w.finish()
+}
+
+/// Writes the rows of `timeline.csv`, given in order: Timesketch's columns first, then the
+/// fields most worth a column, then the raw excerpt.
+pub(crate) struct TimelineWriter {
+    path: PathBuf,
+    w: csv::Writer<BufWriter<File>>,
+}
+
+impl TimelineWriter {
+    pub(crate) fn create(path: &Path) -> Result<Self, ReportError> {
+        let mut header = vec![
+            "datetime",
+            "timestamp_desc",
+            "message",
+            "kind",
+            "rule_id",
+            "rule_title",
+            "level",
+            "tags",
+            "host",
+            "path",
+            "line",
+            "record",
+            "sha256",
+        ];
+        header.extend(TIMELINE_FIELD_COLUMNS.iter().map(|(c, _)| *c));
+        header.push("excerpt");
+        let mut w = TimelineWriter {
+            path: path.to_path_buf(),
+            w: csv::Writer::from_writer(create(path)?),
+        };
+        w.write(header.into_iter().map(Cow::Borrowed))?;
+        Ok(w)
+    }
+
+    fn write<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = Cow<'a, str>>,
+    ) -> Result<(), ReportError> {
+        let record: Vec<String> = cells.into_iter().map(|c| neutralise_cell(&c)).collect();
+        self.w
+            .write_record(&record)
+            .map_err(|e| ReportError::Write {
+                path: self.path.clone(),
+                source: io::Error::other(e.to_string()),
+            })
+    }
+
+    pub(crate) fn finding(&mut self, f: &Finding) -> Result<(), ReportError> {
+        let ev = f.evidence.first();
+        let mut cells: Vec<Cow<'_, str>> = vec![
+            f.time.map(rfc3339).unwrap_or_default().into(),
             if f.time.is_some() {
                 "Event Recorded".into()
             } else {
                 "No Timestamp".into()
             },
-            format!("[{}] {}", f.rule.level, f.rule.title),
+            format!("[{}] {}", f.rule.level, f.rule.title).into(),
             "finding".into(),
-            f.rule.id.clone(),
-            f.rule.title.clone(),
-            f.rule.level.clone(),
-            f.tags.join(" "),
-            f.host.clone().unwrap_or_default(),
-            ev.map(|e| e.path.clone()).unwrap_or_default(),
+            f.rule.id.as_str().into(),
+            f.rule.title.as_str().into(),
+            f.rule.level.as_str().into(),
+            f.tags.join(" ").into(),
+            f.host.as_deref().unwrap_or_default().into(),
+            ev.map(|e| e.path.as_str()).unwrap_or_default().into(),
             ev.and_then(|e| e.line)
                 .map(|n| n.to_string())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             ev.and_then(|e| e.record)
                 .map(|n| n.to_string())
-                .unwrap_or_default(),
-            ev.map(|e| e.sha256.clone()).unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
+            ev.map(|e| e.sha256.as_str()).unwrap_or_default().into(),
         ];
         for (_, names) in TIMELINE_FIELD_COLUMNS {
             let v = names
                 .iter()
                 .find_map(|n| f.fields.get(*n).and_then(|v| v.as_str()))
                 .unwrap_or("");
-            cells.push(v.to_string());
+            cells.push(v.into());
         }
-        cells.push(ev.map(|e| e.excerpt.clone()).unwrap_or_default());
-        rows.push(Row {
-            time: f.time,
-            order: (
-                0,
-                ev.map(|e| e.path.clone()).unwrap_or_default(),
-                ev.and_then(|e| e.line.or(e.record)),
-                None,
-            ),
-            cells,
-        });
+        cells.push(ev.map(|e| e.excerpt.as_str()).unwrap_or_default().into());
+        self.write(cells)
     }
-    for c in context {
-        let mut cells = vec![
-            c.time.map(rfc3339).unwrap_or_default(),
+
+    pub(crate) fn context(&mut self, c: &ContextEvent) -> Result<(), ReportError> {
+        let mut cells: Vec<Cow<'_, str>> = vec![
+            c.time.map(rfc3339).unwrap_or_default().into(),
             "Event Recorded".into(),
-            format!("[context] {}", c.source),
+            format!("[context] {}", c.source).into(),
             "context".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            c.path.clone(),
-            c.line.map(|n| n.to_string()).unwrap_or_default(),
-            c.record.map(|n| n.to_string()).unwrap_or_default(),
-            String::new(),
+            "".into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            c.path.as_str().into(),
+            c.line.map(|n| n.to_string()).unwrap_or_default().into(),
+            c.record.map(|n| n.to_string()).unwrap_or_default().into(),
+            "".into(),
         ];
-        cells.extend(TIMELINE_FIELD_COLUMNS.iter().map(|_| String::new()));
-        cells.push(c.excerpt.clone());
-        rows.push(Row {
-            time: c.time,
-            order: (1, c.path.clone(), c.line.or(c.record), None),
-            cells,
-        });
+        cells.extend(TIMELINE_FIELD_COLUMNS.iter().map(|_| Cow::Borrowed("")));
+        cells.push(c.excerpt.as_str().into());
+        self.write(cells)
     }
-    rows.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.order.cmp(&b.order)));
-    for row in rows {
-        let cells: Vec<String> = row.cells.iter().map(|c| neutralise_cell(c)).collect();
-        w.write_record(&cells).map_err(csv_err)?;
+
+    pub(crate) fn finish(mut self) -> Result<(), ReportError> {
+        let path = self.path.clone();
+        self.w.flush().map_err(io_err(&path))
     }
-    w.flush().map_err(io_err(path))
 }
 
 /// Make a cell safe to open in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or carriage

@@ -22,7 +22,8 @@ pub fn phases_of(tags: &[String]) -> Vec<&'static str> {
     // called for every finding, so no allocation.
     let has = |p: &str| {
         tags.iter().any(|t| {
-            t.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p))
+            t.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
                 && matches!(t.as_bytes().get(p.len()), None | Some(b'.'))
         })
     };
@@ -148,11 +149,33 @@ fn address_of(f: &Finding) -> Option<String> {
 
 /// Decide the verdict from the findings.
 pub fn verdict(findings: &[Finding]) -> Verdict {
-    let mut spans: BTreeMap<&'static str, PhaseSpan> = BTreeMap::new();
-    let mut cves: BTreeSet<String> = BTreeSet::new();
-    let mut addresses: BTreeMap<String, AddressCount> = BTreeMap::new();
-    let mut serious_phases: BTreeSet<&'static str> = BTreeSet::new();
+    let mut b = VerdictBuilder::default();
     for f in findings {
+        b.add(f);
+    }
+    b.finish()
+}
+
+/// The verdict built one finding at a time, for findings streamed from disk.
+#[derive(Debug, Default)]
+pub struct VerdictBuilder {
+    spans: BTreeMap<&'static str, PhaseSpan>,
+    cves: BTreeSet<String>,
+    addresses: BTreeMap<String, AddressCount>,
+    serious_phases: BTreeSet<&'static str>,
+    findings: u64,
+}
+
+impl VerdictBuilder {
+    pub fn add(&mut self, f: &Finding) {
+        let VerdictBuilder {
+            spans,
+            cves,
+            addresses,
+            serious_phases,
+            findings,
+        } = self;
+        *findings += 1;
         let phases = phases_of(&f.tags);
         for p in &phases {
             let span = spans.entry(p).or_insert_with(|| PhaseSpan {
@@ -189,30 +212,40 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
             }
         }
     }
-    let chains: Vec<String> = chains()
-        .iter()
-        .filter(|c| c.cves.iter().any(|cve| cves.contains(cve)))
-        .map(|c| c.name.clone())
-        .collect();
-    let followed_up = ["webshell", "post-exploitation", "data-theft"]
-        .iter()
-        .any(|p| serious_phases.contains(p));
-    let level = if followed_up {
-        VerdictLevel::Compromised
-    } else if serious_phases.contains("exploitation") || spans.contains_key("exploitation") {
-        VerdictLevel::ExploitationAttempted
-    } else if spans.contains_key("probing") || !findings.is_empty() {
-        VerdictLevel::Probed
-    } else {
-        VerdictLevel::NoEvidence
-    };
-    let phases: Vec<PhaseSpan> = PHASES
-        .iter()
-        .filter_map(|p| spans.get(p).cloned())
-        .collect();
-    let mut attacker_addresses: Vec<AddressCount> = addresses.into_values().collect();
-    attacker_addresses.sort_by(|a, b| b.findings.cmp(&a.findings).then(a.address.cmp(&b.address)));
-    let statement = match level {
+
+    pub fn finish(self) -> Verdict {
+        let VerdictBuilder {
+            spans,
+            cves,
+            addresses,
+            serious_phases,
+            findings,
+        } = self;
+        let chains: Vec<String> = chains()
+            .iter()
+            .filter(|c| c.cves.iter().any(|cve| cves.contains(cve)))
+            .map(|c| c.name.clone())
+            .collect();
+        let followed_up = ["webshell", "post-exploitation", "data-theft"]
+            .iter()
+            .any(|p| serious_phases.contains(p));
+        let level = if followed_up {
+            VerdictLevel::Compromised
+        } else if serious_phases.contains("exploitation") || spans.contains_key("exploitation") {
+            VerdictLevel::ExploitationAttempted
+        } else if spans.contains_key("probing") || findings > 0 {
+            VerdictLevel::Probed
+        } else {
+            VerdictLevel::NoEvidence
+        };
+        let phases: Vec<PhaseSpan> = PHASES
+            .iter()
+            .filter_map(|p| spans.get(p).cloned())
+            .collect();
+        let mut attacker_addresses: Vec<AddressCount> = addresses.into_values().collect();
+        attacker_addresses
+            .sort_by(|a, b| b.findings.cmp(&a.findings).then(a.address.cmp(&b.address)));
+        let statement = match level {
         VerdictLevel::NoEvidence => "No rule matched. Check the coverage of the logs read (time ranges per artifact kind) before concluding.".to_string(),
         _ => {
             let first = phases.iter().filter_map(|p| p.first).min();
@@ -227,13 +260,14 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
             )
         }
     };
-    Verdict {
-        level,
-        statement,
-        chains,
-        cves: cves.into_iter().collect(),
-        phases,
-        attacker_addresses,
+        Verdict {
+            level,
+            statement,
+            chains,
+            cves: cves.into_iter().collect(),
+            phases,
+            attacker_addresses,
+        }
     }
 }
 

@@ -276,48 +276,73 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         from: args.from,
         to: args.to,
     };
-    let mut result = scan::run(
+    let stores = scan::Stores::create(&args.out).with_context(|| {
+        format!(
+            "cannot create scratch files in the output folder {}",
+            args.out.display()
+        )
+    })?;
+    let result = scan::run(
         &collection,
         Some(&mut detector),
         Some(&iocs),
         yara.as_ref(),
         window,
         &pb,
-    );
+        Some(stores),
+    )?;
     pb.finish_and_clear();
+    let scan::ScanResult {
+        artifacts,
+        build_evidence,
+        application_host,
+        stores,
+        mut warnings,
+        dropped,
+    } = result;
+    let scan::Stores {
+        findings: mut store,
+        context,
+    } = stores.expect("the scan was given stores");
 
-    let exposure = exposure_of(&result);
-    if let (Some((baselines, baseline_warnings)), Some(build)) = (&baselines, &exposure.build) {
-        result.findings.extend(scan::baseline_findings(
-            &result.artifacts,
-            baselines,
-            &build.to_string(),
-        ));
-        result.warnings.extend(
+    let conclusion = build_evidence.conclude();
+    if let (Some((baselines, baseline_warnings)), Some(build)) = (&baselines, &conclusion.build) {
+        for f in scan::baseline_findings(&artifacts, baselines, &build.to_string()) {
+            store.push(&f)?;
+        }
+        warnings.extend(
             baseline_warnings
                 .iter()
                 .map(|w| exhunt_model::Warning::new("", w.clone())),
         );
-        exhunt_report::sort_findings(&mut result.findings);
     }
-    result.warnings.extend(
+    warnings.extend(
         ioc_warnings
             .iter()
             .map(|w| exhunt_model::Warning::new("", format!("indicators: {w}"))),
     );
-    result.warnings.extend(yara_diags.iter().map(|d| {
+    warnings.extend(yara_diags.iter().map(|d| {
         exhunt_model::Warning::new(
             d.path.clone(),
             format!("YARA rule file not loaded: {}", d.reason),
         )
     }));
-    let attribution =
-        exhunt_attribute::attribute(&exhunt_attribute::profile(&result.findings), &kb);
+    let written = store.write_jsonl(&args.out.join("findings.jsonl"))?;
+    exhunt_report::write_timeline(&args.out.join("timeline.csv"), &written, context)?;
 
+    // One pass over the written findings feeds everything that summarises them.
+    let mut verdict = exhunt_report::VerdictBuilder::default();
+    let mut profile = exhunt_attribute::ProfileBuilder::default();
+    let mut exploitation = Vec::new();
     let mut findings_by_rule = BTreeMap::new();
     let mut findings_by_tag = BTreeMap::new();
     let mut findings_by_level = BTreeMap::new();
-    for f in &result.findings {
+    let mut findings_total = 0u64;
+    for f in exhunt_report::FindingsReader::open(written.path())? {
+        let f = f?;
+        findings_total += 1;
+        verdict.add(&f);
+        profile.add(&f);
         *findings_by_rule
             .entry(format!("{} ({})", f.rule.title, f.rule.id))
             .or_insert(0u64) += 1;
@@ -326,10 +351,21 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             .or_insert(0u64) += 1;
         for t in &f.tags {
             *findings_by_tag.entry(t.clone()).or_insert(0u64) += 1;
+            if let (Some(rest), Some(time)) = (t.strip_prefix("cve."), f.time) {
+                exploitation.push((
+                    format!("CVE-{}", rest.to_ascii_uppercase()),
+                    time,
+                    f.id.clone(),
+                ));
+            }
         }
     }
-    let mut warnings = result.warnings.clone();
-    for (rule, n) in &result.dropped {
+    let exposure = exposure_of(&conclusion, &exploitation, application_host.as_deref());
+    let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
+
+    warnings.sort();
+    warnings.dedup();
+    for (rule, n) in &dropped {
         warnings.push(exhunt_model::Warning::new(
             "",
             format!(
@@ -342,11 +378,11 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         tool: "exhunt".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         roots: args.paths.iter().map(|p| p.display().to_string()).collect(),
-        verdict: exhunt_report::verdict(&result.findings),
-        artifacts_read: result.artifacts.len() as u64,
-        events_parsed: result.artifacts.iter().map(|a| a.events).sum(),
-        bytes_read: result.artifacts.iter().map(|a| a.bytes).sum(),
-        artifacts_by_kind: totals_by_kind(&result.artifacts),
+        verdict: verdict.finish(),
+        artifacts_read: artifacts.len() as u64,
+        events_parsed: artifacts.iter().map(|a| a.events).sum(),
+        bytes_read: artifacts.iter().map(|a| a.bytes).sum(),
+        artifacts_by_kind: totals_by_kind(&artifacts),
         rules_loaded,
         rule_problems: diags
             .iter()
@@ -359,20 +395,14 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 )
             })
             .collect(),
-        findings_total: result.findings.len() as u64,
+        findings_total,
         findings_by_level,
         findings_by_rule,
         findings_by_tag,
-        findings_dropped: result.dropped.clone(),
-        artifacts: result.artifacts.clone(),
+        findings_dropped: dropped,
+        artifacts,
         warnings,
     };
-    exhunt_report::write_findings_jsonl(&args.out.join("findings.jsonl"), &result.findings)?;
-    exhunt_report::write_timeline_csv(
-        &args.out.join("timeline.csv"),
-        &result.findings,
-        &result.context,
-    )?;
     exhunt_report::write_summary(&args.out.join("summary.json"), &summary)?;
     write_json(&args.out.join("exposure.json"), &exposure)?;
     write_json(&args.out.join("attribution.json"), &attribution)?;
@@ -413,7 +443,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             writeln!(out, "  report warning: {}", escape_terminal(w))?;
         }
     }
-    Ok(if args.fail_on_findings && !result.findings.is_empty() {
+    Ok(if args.fail_on_findings && findings_total > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -449,7 +479,8 @@ fn cmd_inventory(args: InventoryArgs) -> Result<ExitCode> {
         None,
         scan::TimeWindow::default(),
         &pb,
-    );
+        None,
+    )?;
     pb.finish_and_clear();
     let totals = totals_by_kind(&result.artifacts);
     let unrecognised: Vec<&str> = collection
@@ -575,23 +606,13 @@ fn load_kb(attack: Option<&Path>) -> Result<exhunt_attribute::KnowledgeBase> {
 
 /// The server's build from the collection, and whether each exploitation finding hit a build
 /// still missing its fix.
-fn exposure_of(result: &scan::ScanResult) -> exhunt_exposure::ExposureReport {
-    let conclusion = result.build_evidence.conclude();
-    let mut exploitation = Vec::new();
-    for f in &result.findings {
-        let Some(t) = f.time else { continue };
-        for tag in &f.tags {
-            if let Some(rest) = tag.strip_prefix("cve.") {
-                exploitation.push((
-                    format!("CVE-{}", rest.to_ascii_uppercase()),
-                    t,
-                    f.id.clone(),
-                ));
-            }
-        }
-    }
-    let mut report = exhunt_exposure::exposure_report(&conclusion, &exploitation);
-    if let Some(xml) = &result.application_host
+fn exposure_of(
+    conclusion: &exhunt_exposure::BuildConclusion,
+    exploitation: &[(String, chrono::DateTime<chrono::Utc>, String)],
+    application_host: Option<&str>,
+) -> exhunt_exposure::ExposureReport {
+    let mut report = exhunt_exposure::exposure_report(conclusion, exploitation);
+    if let Some(xml) = application_host
         && let Ok(cfg) = exhunt_exposure::config_from_application_host(xml)
         && let Some(a) = report.assessment.as_mut()
     {

@@ -88,18 +88,41 @@ impl FindingBudget {
     }
 }
 
+/// Where a scan's findings and context events go as they are found: spill files beside the
+/// outputs, so memory does not grow with the number of findings.
+pub struct Stores {
+    pub findings: exhunt_report::FindingStore,
+    pub context: exhunt_report::ContextStore,
+}
+
+impl Stores {
+    /// Spill files in `dir` (the output folder); they are removed when the stores are dropped.
+    pub fn create(dir: &std::path::Path) -> Result<Self, exhunt_report::ReportError> {
+        let pid = std::process::id();
+        Ok(Stores {
+            findings: exhunt_report::FindingStore::create(
+                &dir.join(format!(".exhunt-findings-{pid}.spill")),
+            )?,
+            context: exhunt_report::ContextStore::create(
+                &dir.join(format!(".exhunt-context-{pid}.spill")),
+            )?,
+        })
+    }
+}
+
 /// What a scan produced before it is written out.
 pub struct ScanResult {
     pub artifacts: Vec<ArtifactStat>,
     pub build_evidence: exhunt_exposure::BuildEvidence,
     pub application_host: Option<String>,
-    pub findings: Vec<Finding>,
-    pub context: Vec<ContextEvent>,
+    /// The findings and context events, when the caller gave stores.
+    pub stores: Option<Stores>,
     pub warnings: Vec<Warning>,
     pub dropped: BTreeMap<String, u64>,
 }
 
 /// Run every artifact of the collection through parse and detect, then the correlations.
+/// Findings and context events go into `stores` (dropped when `None`, as for the inventory).
 pub fn run(
     collection: &Collection,
     detector: Option<&mut Detector>,
@@ -107,26 +130,42 @@ pub fn run(
     yara: Option<&exhunt_yara::YaraEngine>,
     window: TimeWindow,
     progress: &indicatif::ProgressBar,
-) -> ScanResult {
+    stores: Option<Stores>,
+) -> Result<ScanResult, exhunt_report::ReportError> {
     let budget = FindingBudget::new();
     let engines = Engines {
         detector: detector.as_deref(),
         iocs,
         yara,
     };
+    let stores = stores.map(Mutex::new);
+    let store_error: Mutex<Option<exhunt_report::ReportError>> = Mutex::new(None);
     let outcomes: Vec<ArtifactOutcome> = collection
         .artifacts
         .par_iter()
         .map(|artifact| {
-            let out = process_artifact(artifact, engines, &budget, window);
+            let mut out = process_artifact(artifact, engines, &budget, window);
+            let findings = std::mem::take(&mut out.findings);
+            let context = std::mem::take(&mut out.context);
+            if let Some(stores) = &stores {
+                let mut s = stores.lock().expect("stores lock");
+                let pushed = findings
+                    .iter()
+                    .try_for_each(|f| s.findings.push(f))
+                    .and_then(|()| context.iter().try_for_each(|c| s.context.push(c)));
+                if let Err(e) = pushed {
+                    store_error.lock().expect("error lock").get_or_insert(e);
+                }
+            }
             progress.inc(artifact.size.max(1));
             out
         })
         .collect();
+    if let Some(e) = store_error.into_inner().expect("error lock") {
+        return Err(e);
+    }
 
     let mut artifacts = Vec::with_capacity(outcomes.len());
-    let mut findings = Vec::new();
-    let mut context = Vec::new();
     let mut warnings = collection.warnings.clone();
     let mut pending: Vec<PendingCorrelation> = Vec::new();
     let mut correlation_overflow = false;
@@ -138,8 +177,6 @@ pub fn run(
         if application_host.is_none() {
             application_host = o.application_host;
         }
-        findings.extend(o.findings);
-        context.extend(o.context);
         warnings.extend(o.warnings);
         for p in o.correlation {
             if pending.len() < MAX_CORRELATION_INPUTS {
@@ -157,29 +194,24 @@ pub fn run(
             ),
         ));
     }
+    let mut stores = stores.map(|s| s.into_inner().expect("stores lock"));
     if let Some(det) = detector {
-        findings.extend(correlate(det, pending));
+        for f in correlate(det, pending) {
+            if let Some(s) = &mut stores {
+                s.findings.push(&f)?;
+            }
+        }
     }
-    fill_missing_hosts(&mut findings);
-    exhunt_report::sort_findings(&mut findings);
-    context.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then_with(|| a.path.cmp(&b.path))
-            .then_with(|| a.line.or(a.record).cmp(&b.line.or(b.record)))
-    });
-    context.dedup();
     warnings.sort();
     warnings.dedup();
-    ScanResult {
+    Ok(ScanResult {
         artifacts,
         build_evidence,
         application_host,
-        findings,
-        context,
+        stores,
         warnings,
         dropped: budget.dropped(),
-    }
+    })
 }
 
 fn correlate(det: &mut Detector, pending: Vec<PendingCorrelation>) -> Vec<Finding> {
@@ -223,28 +255,6 @@ fn correlate(det: &mut Detector, pending: Vec<PendingCorrelation>) -> Vec<Findin
             exhunt_detect::finding_from_parts(&hit.rule, first, host, evs, fields)
         })
         .collect()
-}
-
-/// Events without a host field (IIS lines, files) take the host most findings name.
-fn fill_missing_hosts(findings: &mut [Finding]) {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in findings.iter() {
-        if let Some(h) = f.host.as_deref() {
-            *counts.entry(h).or_default() += 1;
-        }
-    }
-    let Some(best) = counts
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(h, _)| h.to_string())
-    else {
-        return;
-    };
-    for f in findings.iter_mut() {
-        if f.host.is_none() {
-            f.host = Some(best.clone());
-        }
-    }
 }
 
 /// Per-artifact state of the detection sink.

@@ -1,0 +1,358 @@
+//! Findings and context events kept on disk while a scan runs, so memory does not grow with the
+//! number of findings: each is serialized once into a spill file next to the outputs, and only a
+//! small sort key stays in memory. At the end the spill is written out sorted (`findings.jsonl`,
+//! `timeline.csv`) by copying bytes, and the spill files are removed.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use exhunt_model::Finding;
+
+use crate::{ContextEvent, FindingOut, ReportError, read_exact_at};
+
+/// An append-only file of serialized records and where each one lies.
+struct Spill {
+    path: PathBuf,
+    writer: Option<BufWriter<File>>,
+    end: u64,
+}
+
+impl Spill {
+    fn create(path: &Path) -> Result<Self, ReportError> {
+        let file = File::create(path).map_err(|source| ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Spill {
+            path: path.to_path_buf(),
+            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            end: 0,
+        })
+    }
+
+    /// Append one record; returns its offset and length.
+    fn push(&mut self, bytes: &[u8]) -> Result<(u64, u32), ReportError> {
+        let len = u32::try_from(bytes.len()).map_err(|_| ReportError::Write {
+            path: self.path.clone(),
+            source: io::Error::other("record larger than 4 GiB"),
+        })?;
+        let w = self.writer.as_mut().expect("spill open for writing");
+        w.write_all(bytes).map_err(|source| ReportError::Write {
+            path: self.path.clone(),
+            source,
+        })?;
+        let offset = self.end;
+        self.end += bytes.len() as u64;
+        Ok((offset, len))
+    }
+
+    /// Finish writing and open the file for positioned reads.
+    fn reader(&mut self) -> Result<File, ReportError> {
+        if let Some(w) = self.writer.take() {
+            w.into_inner()
+                .map_err(|e| ReportError::Write {
+                    path: self.path.clone(),
+                    source: e.into_error(),
+                })?
+                .sync_data()
+                .ok();
+        }
+        File::open(&self.path).map_err(|e| ReportError::Read {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn read(&self, file: &File, offset: u64, len: u32) -> Result<Vec<u8>, ReportError> {
+        let mut buf = vec![0u8; len as usize];
+        read_exact_at(file, &mut buf, offset).map_err(|e| ReportError::Read {
+            path: self.path.clone(),
+            reason: format!("at byte {offset}: {e}"),
+        })?;
+        Ok(buf)
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        drop(self.writer.take());
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The order of `findings.jsonl` (the same as [`crate::sort_findings`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct FindingKey {
+    time: Option<DateTime<Utc>>,
+    rule_id: Box<str>,
+    path: Box<str>,
+    line: Option<u64>,
+    record: Option<u64>,
+    id: Box<str>,
+}
+
+struct FindingEntry {
+    key: FindingKey,
+    has_host: bool,
+    offset: u64,
+    len: u32,
+}
+
+/// Findings handed in from any number of artifacts, in any order; written sorted.
+pub struct FindingStore {
+    spill: Spill,
+    entries: Vec<FindingEntry>,
+    /// Findings per host, to give host-less findings the host most findings name.
+    hosts: BTreeMap<String, usize>,
+    buf: Vec<u8>,
+}
+
+impl FindingStore {
+    /// Spill into `path` (a scratch file the store removes when dropped).
+    pub fn create(path: &Path) -> Result<Self, ReportError> {
+        Ok(FindingStore {
+            spill: Spill::create(path)?,
+            entries: Vec::new(),
+            hosts: BTreeMap::new(),
+            buf: Vec::new(),
+        })
+    }
+
+    pub fn push(&mut self, f: &Finding) -> Result<(), ReportError> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, &FindingOut::from(f)).expect("findings serialize");
+        self.buf.push(b'\n');
+        let (offset, len) = self.spill.push(&self.buf)?;
+        if let Some(h) = &f.host {
+            if let Some(n) = self.hosts.get_mut(h.as_str()) {
+                *n += 1;
+            } else {
+                self.hosts.insert(h.clone(), 1);
+            }
+        }
+        let ev = f.evidence.first();
+        self.entries.push(FindingEntry {
+            key: FindingKey {
+                time: f.time,
+                rule_id: f.rule.id.as_str().into(),
+                path: ev.map(|e| e.path.as_str()).unwrap_or_default().into(),
+                line: ev.and_then(|e| e.line),
+                record: ev.and_then(|e| e.record),
+                id: f.id.as_str().into(),
+            },
+            has_host: f.host.is_some(),
+            offset,
+            len,
+        });
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sort the findings, give those without a host the host most findings name (IIS lines
+    /// and files carry none), and write them to `out` as `findings.jsonl`.
+    pub fn write_jsonl(mut self, out: &Path) -> Result<WrittenFindings, ReportError> {
+        let reader = self.spill.reader()?;
+        // Stable: findings with equal keys come from one event of one artifact, pushed in order.
+        self.entries.sort_by(|a, b| a.key.cmp(&b.key));
+        let fill = self
+            .hosts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(h, _)| h.clone());
+        let file = File::create(out).map_err(|source| ReportError::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let mut w = BufWriter::with_capacity(1 << 16, file);
+        let write_err = |source| ReportError::Write {
+            path: out.to_path_buf(),
+            source,
+        };
+        let mut rows = Vec::with_capacity(self.entries.len());
+        let mut written = 0u64;
+        for e in &self.entries {
+            let mut bytes = self.spill.read(&reader, e.offset, e.len)?;
+            if let (false, Some(host)) = (e.has_host, &fill) {
+                let mut f: Finding =
+                    serde_json::from_slice(&bytes).map_err(|err| ReportError::Read {
+                        path: self.spill.path.clone(),
+                        reason: format!("at byte {}: {err}", e.offset),
+                    })?;
+                f.host = Some(host.clone());
+                bytes.clear();
+                serde_json::to_writer(&mut bytes, &FindingOut::from(&f))
+                    .expect("findings serialize");
+                bytes.push(b'\n');
+            }
+            w.write_all(&bytes).map_err(write_err)?;
+            rows.push(TimelineRow {
+                time: e.key.time,
+                kind: 0,
+                path: e.key.path.clone(),
+                locator: e.key.line.or(e.key.record),
+                offset: written,
+                len: bytes.len() as u32,
+            });
+            written += bytes.len() as u64;
+        }
+        w.flush().map_err(write_err)?;
+        Ok(WrittenFindings {
+            path: out.to_path_buf(),
+            rows,
+        })
+    }
+}
+
+/// Where each finding of a written `findings.jsonl` lies, for the timeline.
+pub struct WrittenFindings {
+    path: PathBuf,
+    rows: Vec<TimelineRow>,
+}
+
+impl WrittenFindings {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A row of `timeline.csv`: its order and where its record lies.
+struct TimelineRow {
+    time: Option<DateTime<Utc>>,
+    /// Findings (0) before context events (1) at the same time.
+    kind: u8,
+    path: Box<str>,
+    locator: Option<u64>,
+    offset: u64,
+    len: u32,
+}
+
+impl TimelineRow {
+    fn order(&self) -> (Option<DateTime<Utc>>, u8, &str, Option<u64>) {
+        (self.time, self.kind, &self.path, self.locator)
+    }
+}
+
+/// Context events of all artifacts; written sorted and without duplicates.
+pub struct ContextStore {
+    spill: Spill,
+    entries: Vec<(ContextKey, u64, u32)>,
+    buf: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ContextKey {
+    time: Option<DateTime<Utc>>,
+    path: Box<str>,
+    locator: Option<u64>,
+    line: Option<u64>,
+    record: Option<u64>,
+}
+
+impl ContextStore {
+    pub fn create(path: &Path) -> Result<Self, ReportError> {
+        Ok(ContextStore {
+            spill: Spill::create(path)?,
+            entries: Vec::new(),
+            buf: Vec::new(),
+        })
+    }
+
+    pub fn push(&mut self, c: &ContextEvent) -> Result<(), ReportError> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, c).expect("context serializes");
+        let (offset, len) = self.spill.push(&self.buf)?;
+        self.entries.push((
+            ContextKey {
+                time: c.time,
+                path: c.path.as_str().into(),
+                locator: c.line.or(c.record),
+                line: c.line,
+                record: c.record,
+            },
+            offset,
+            len,
+        ));
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Write `timeline.csv` from the written findings and the context events, in time order,
+/// reading each row back from disk as it is written.
+pub fn write_timeline(
+    path: &Path,
+    findings: &WrittenFindings,
+    mut context: ContextStore,
+) -> Result<(), ReportError> {
+    let context_reader = context.spill.reader()?;
+    let findings_file = File::open(&findings.path).map_err(|e| ReportError::Read {
+        path: findings.path.clone(),
+        reason: e.to_string(),
+    })?;
+    // The same event next to two findings was kept twice: once is enough.
+    context.entries.sort_by(|a, b| a.0.cmp(&b.0));
+    context.entries.dedup_by(|a, b| a.0 == b.0);
+    // Findings first (in findings.jsonl order), then context; a stable sort on the row order.
+    let mut order: Vec<(&TimelineRow, bool)> = findings.rows.iter().map(|r| (r, true)).collect();
+    let context_rows: Vec<TimelineRow> = context
+        .entries
+        .iter()
+        .map(|(k, offset, len)| TimelineRow {
+            time: k.time,
+            kind: 1,
+            path: k.path.clone(),
+            locator: k.locator,
+            offset: *offset,
+            len: *len,
+        })
+        .collect();
+    order.extend(context_rows.iter().map(|r| (r, false)));
+    order.sort_by(|a, b| a.0.order().cmp(&b.0.order()));
+
+    let mut w = crate::TimelineWriter::create(path)?;
+    for (row, is_finding) in order {
+        if is_finding {
+            let f = crate::read_finding_at(
+                &findings_file,
+                &findings.path,
+                row.offset,
+                row.len as usize,
+            )?;
+            w.finding(&f)?;
+        } else {
+            let bytes = context.spill.read(&context_reader, row.offset, row.len)?;
+            let c: ContextEvent =
+                serde_json::from_slice(&bytes).map_err(|e| ReportError::Read {
+                    path: context.spill.path.clone(),
+                    reason: format!("at byte {}: {e}", row.offset),
+                })?;
+            w.context(&c)?;
+        }
+    }
+    w.finish()
+}
