@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use exhunt_model::{Event, Evidence, Finding, Locator, RuleRef};
+use rayon::prelude::*;
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult};
 use sha2::{Digest, Sha256};
 
@@ -172,9 +173,21 @@ impl Detector {
         let mut filtered_out = 0;
         let mut filtered_keys: HashSet<String> = HashSet::new();
 
+        // Parsing and compiling dominate start-up: both run in parallel, and each route's index
+        // is built once over its whole batch (adding rules one by one rebuilds it repeatedly).
         let parsed: Vec<(&RuleFile, rsigma_parser::SigmaCollection)> = files
-            .iter()
-            .map(|f| (f, rules::parse_file(f, &mut diags)))
+            .par_iter()
+            .map(|f| {
+                let mut file_diags = Vec::new();
+                let collection = rules::parse_file(f, &mut file_diags);
+                (f, collection, file_diags)
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(f, collection, file_diags)| {
+                diags.extend(file_diags);
+                (f, collection)
+            })
             .collect();
         // Correlations name their rules by id or name; the correlation engine must know those
         // rules to map detections onto correlations (detection itself runs in the routes).
@@ -185,6 +198,14 @@ impl Detector {
             .collect();
         // Detection rules first, then correlations (which must refer to loaded rules), then
         // filters (which rewrite loaded rules), whatever the order of the files.
+        // Which rules to load, and the log-source copies of each.
+        struct Candidate<'r> {
+            file: &'r RuleFile,
+            rule: &'r rsigma_parser::SigmaRule,
+            meta: RuleMeta,
+            copies: Result<Vec<(usize, rsigma_parser::SigmaRule)>, String>,
+        }
+        let mut candidates: Vec<Candidate<'_>> = Vec::new();
         for (file, collection) in &parsed {
             for rule in &collection.rules {
                 let meta = RuleMeta::from_rule(rule, &file.source);
@@ -208,39 +229,76 @@ impl Detector {
                     }
                     continue;
                 }
-                let added = logsources::expand(rule).and_then(|copies| {
-                    copies.iter().try_for_each(|c| {
-                        let route = Route::for_rule(&mut routes, &c.logsource);
-                        routes[route].engine.add_rule(c).map_err(|e| e.to_string())
-                    })
+                seen_keys.insert(meta.key.clone(), file.display_path.clone());
+                let copies = logsources::expand(rule).map(|copies| {
+                    copies
+                        .into_iter()
+                        .map(|c| (Route::for_rule(&mut routes, &c.logsource), c))
+                        .collect()
                 });
-                let feeds_correlation = rule.id.as_deref().is_some_and(|i| referenced.contains(i))
-                    || rule.name.as_deref().is_some_and(|n| referenced.contains(n));
-                let added = added.and_then(|()| {
-                    if feeds_correlation {
-                        engine.add_rule(rule).map_err(|e| e.to_string())
-                    } else {
-                        Ok(())
-                    }
+                candidates.push(Candidate {
+                    file,
+                    rule,
+                    meta,
+                    copies,
                 });
-                match added {
-                    Ok(()) => {
-                        detection_rules += 1;
-                        seen_keys.insert(meta.key.clone(), file.display_path.clone());
-                        if let Some(name) = &rule.name {
-                            names.insert(name.clone(), meta.key.clone());
-                        }
-                        metas.insert(meta.key.clone(), Arc::new(meta));
-                    }
-                    Err(e) => diags.push(RuleDiagnostic {
-                        path: file.display_path.clone(),
-                        rule: Some(rule.title.clone()),
-                        kind: DiagnosticKind::Unsupported,
-                        reason: e,
-                    }),
-                }
             }
         }
+        // The copies move into the compile jobs, so each is freed as soon as it is compiled.
+        let jobs: Vec<_> = candidates
+            .iter_mut()
+            .map(|c| std::mem::replace(&mut c.copies, Ok(Vec::new())))
+            .collect();
+        let compiled: Vec<Result<Vec<(usize, rsigma_eval::CompiledRule)>, String>> = jobs
+            .into_par_iter()
+            .map(|copies| {
+                copies?
+                    .into_iter()
+                    .map(|(route, copy)| {
+                        rsigma_eval::compile_rule(&copy)
+                            .map(|r| (route, r))
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut batches: Vec<Vec<rsigma_eval::CompiledRule>> =
+            routes.iter().map(|_| Vec::new()).collect();
+        for (c, compiled) in candidates.into_iter().zip(compiled) {
+            let feeds_correlation = c.rule.id.as_deref().is_some_and(|i| referenced.contains(i))
+                || c.rule
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| referenced.contains(n));
+            let added = compiled.and_then(|copies| {
+                if feeds_correlation {
+                    engine.add_rule(c.rule).map_err(|e| e.to_string())?;
+                }
+                Ok(copies)
+            });
+            match added {
+                Ok(copies) => {
+                    for (route, rule) in copies {
+                        batches[route].push(rule);
+                    }
+                    detection_rules += 1;
+                    if let Some(name) = &c.rule.name {
+                        names.insert(name.clone(), c.meta.key.clone());
+                    }
+                    metas.insert(c.meta.key.clone(), Arc::new(c.meta));
+                }
+                Err(e) => diags.push(RuleDiagnostic {
+                    path: c.file.display_path.clone(),
+                    rule: Some(c.rule.title.clone()),
+                    kind: DiagnosticKind::Unsupported,
+                    reason: e,
+                }),
+            }
+        }
+        routes
+            .par_iter_mut()
+            .zip(batches)
+            .for_each(|(route, batch)| route.engine.extend_compiled_rules(batch));
         for (file, collection) in &parsed {
             for corr in &collection.correlations {
                 let meta = RuleMeta::from_correlation(corr, &file.source);
