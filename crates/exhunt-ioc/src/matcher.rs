@@ -96,11 +96,46 @@ const FIELD_CLASSES: &[(&str, FieldClass)] = &[
 ];
 
 fn classify(name: &str) -> Option<FieldClass> {
+    // Called for every field of every event (HttpProxy rows have ~90): most names are no
+    // indicator field, and the shape filter rejects them without comparing names.
+    let first = name.as_bytes().first()?.to_ascii_lowercase();
+    if !SHAPE_FILTER.may_contain(name.len(), first) {
+        return None;
+    }
     FIELD_CLASSES
         .iter()
         .find(|(n, _)| n.len() == name.len() && n.eq_ignore_ascii_case(name))
         .map(|(_, c)| *c)
 }
+
+/// A bit per (length, first letter) of the names in [`FIELD_CLASSES`], so most names are
+/// rejected with two loads and no hashing.
+struct ShapeFilter([u64; 4]);
+
+impl ShapeFilter {
+    const fn build() -> Self {
+        let mut bits = [0u64; 4];
+        let mut i = 0;
+        while i < FIELD_CLASSES.len() {
+            let n = FIELD_CLASSES[i].0.as_bytes();
+            let bit = Self::bit(n.len(), n[0].to_ascii_lowercase());
+            bits[bit / 64] |= 1 << (bit % 64);
+            i += 1;
+        }
+        ShapeFilter(bits)
+    }
+
+    const fn bit(len: usize, first: u8) -> usize {
+        (len * 31 + first as usize) % 256
+    }
+
+    fn may_contain(&self, len: usize, first: u8) -> bool {
+        let bit = Self::bit(len, first);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
+static SHAPE_FILTER: ShapeFilter = ShapeFilter::build();
 
 /// Parse `a.b.c.d/len` or `v6/len`; the network address is masked.
 pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
@@ -676,6 +711,27 @@ impl IocSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_indicator_field_is_classified_in_any_case_and_others_are_not() {
+        for (name, class) in FIELD_CLASSES {
+            assert_eq!(classify(name), Some(*class), "{name}");
+            assert_eq!(classify(&name.to_ascii_uppercase()), Some(*class), "{name}");
+            assert_eq!(classify(&name.to_ascii_lowercase()), Some(*class), "{name}");
+        }
+        for other in [
+            "",
+            "x",
+            "cs-method",
+            "sc-status",
+            "EventID",
+            "c-ip2",
+            "Images",
+            "Imag",
+        ] {
+            assert_eq!(classify(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn cidr_and_tokens() {
