@@ -220,64 +220,78 @@ pub struct TechniqueUse {
     pub name: String,
     /// Tactic short names the technique is shown under, in matrix order.
     pub tactics: Vec<String>,
-    /// Ids of the findings tagged with it, in findings order.
-    pub finding_ids: Vec<String>,
+    /// Number of findings tagged with it.
+    pub findings: usize,
     /// Titles of the rules behind those findings, sorted.
     pub rules: BTreeSet<String>,
 }
 
-/// The techniques of a set of findings, by id.
+/// The techniques of a set of findings, by id, gathered one finding at a time (so findings can
+/// be streamed; nothing here depends on their order).
 ///
 /// A technique is placed under the tactics of the table that its findings are also tagged
 /// with; when the tags name none of them, under all its table tactics; when the table does not
 /// know the technique, under the tactics its findings are tagged with (or none).
-pub fn technique_uses(findings: &[Finding]) -> BTreeMap<String, TechniqueUse> {
-    let mut out: BTreeMap<String, TechniqueUse> = BTreeMap::new();
-    let mut tagged_tactics: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for f in findings {
+#[derive(Debug, Default)]
+pub struct TechniqueUses {
+    uses: BTreeMap<String, TechniqueUse>,
+    tagged_tactics: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl TechniqueUses {
+    pub fn add(&mut self, f: &Finding) {
         let tactics = tactics_of(&f.tags);
         for t in techniques_of(&f.tags) {
-            let e = out.entry(t.clone()).or_insert_with(|| TechniqueUse {
+            let e = self.uses.entry(t.clone()).or_insert_with(|| TechniqueUse {
                 id: t.clone(),
                 name: technique_name(&t),
                 tactics: Vec::new(),
-                finding_ids: Vec::new(),
+                findings: 0,
                 rules: BTreeSet::new(),
             });
-            e.finding_ids.push(f.id.clone());
-            e.rules.insert(f.rule.title.clone());
-            tagged_tactics
+            e.findings += 1;
+            if !e.rules.contains(&f.rule.title) {
+                e.rules.insert(f.rule.title.clone());
+            }
+            self.tagged_tactics
                 .entry(t)
                 .or_default()
                 .extend(tactics.iter().cloned());
         }
     }
-    for (id, u) in out.iter_mut() {
-        let tagged = tagged_tactics.get(id).cloned().unwrap_or_default();
-        let chosen: Vec<String> = match technique_info(id) {
-            Some((_, table)) => {
-                let both: Vec<String> = table
-                    .iter()
-                    .filter(|t| tagged.contains(**t))
-                    .map(|t| t.to_string())
-                    .collect();
-                if both.is_empty() {
-                    table.iter().map(|t| t.to_string()).collect()
-                } else {
-                    both
+
+    pub fn finish(self) -> BTreeMap<String, TechniqueUse> {
+        let TechniqueUses {
+            uses: mut out,
+            tagged_tactics,
+        } = self;
+        for (id, u) in out.iter_mut() {
+            let tagged = tagged_tactics.get(id).cloned().unwrap_or_default();
+            let chosen: Vec<String> = match technique_info(id) {
+                Some((_, table)) => {
+                    let both: Vec<String> = table
+                        .iter()
+                        .filter(|t| tagged.contains(**t))
+                        .map(|t| t.to_string())
+                        .collect();
+                    if both.is_empty() {
+                        table.iter().map(|t| t.to_string()).collect()
+                    } else {
+                        both
+                    }
                 }
-            }
-            None => tagged.into_iter().collect(),
-        };
-        let mut ordered: Vec<String> = TACTICS
-            .iter()
-            .filter(|(s, _, _)| chosen.iter().any(|c| c == s))
-            .map(|(s, _, _)| s.to_string())
-            .collect();
-        ordered.dedup();
-        u.tactics = ordered;
+                None => tagged.into_iter().collect(),
+            };
+            let mut ordered: Vec<String> = TACTICS
+                .iter()
+                .filter(|(s, _, _)| chosen.iter().any(|c| c == s))
+                .map(|(s, _, _)| s.to_string())
+                .collect();
+            ordered.dedup();
+            u.tactics = ordered;
+        }
+        out
     }
-    out
 }
 
 #[cfg(test)]

@@ -13,22 +13,29 @@
 //!
 //! Every output is a pure function of the folder's contents: no wall clock, sorted maps,
 //! ids derived from content, so the same input gives byte-identical files.
+//!
+//! Memory stays bounded whatever the number of findings: the inputs are read in one streaming
+//! pass that keeps aggregates and a small per-finding index (see `input`), then the five
+//! outputs are written concurrently, each streaming the findings again (or re-reading single
+//! ones by position) into a buffered file.
 
 mod attack;
 mod html;
 pub use html::MAX_HTML_FINDINGS;
+mod input;
 mod navigator;
 mod stix;
 mod timeline;
 
-use std::collections::BTreeMap;
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use exhunt_model::{CLIENT_IP_FIELDS, Finding};
-use exhunt_report::{ContextEvent, Summary};
 use serde_json::Value;
+
+use input::Input;
 
 pub use attack::{TACTICS, tactics_of, technique_name, techniques_of};
 
@@ -61,140 +68,96 @@ pub const NAVIGATOR_JSON: &str = "navigator-layer.json";
 pub const TIMELINE_JSONL: &str = "timeline.jsonl";
 pub const FINDINGS_CSV: &str = "findings.csv";
 
-/// Everything read from a scan folder.
-pub(crate) struct Input {
-    pub findings: Vec<Finding>,
-    pub summary: Summary,
-    /// Context rows of `timeline.csv`.
-    pub context: Vec<ContextEvent>,
-    pub attribution: Option<Value>,
-    pub exposure: Option<Value>,
-}
-
 /// Read `dir` and (re)write every export into it.
 pub fn write_all(dir: &Path) -> Result<ExportReport, ExportError> {
     let mut report = ExportReport::default();
-    let input = read_input(dir, &mut report.warnings)?;
-    let outputs: [(&str, Vec<u8>); 5] = [
-        (
-            REPORT_HTML,
-            html::render(&input, &report.warnings).into_bytes(),
-        ),
-        (STIX_JSON, stix::render(&input)),
-        (NAVIGATOR_JSON, navigator::render(&input)),
-        (TIMELINE_JSONL, timeline::render_jsonl(&input).into_bytes()),
-        (FINDINGS_CSV, timeline::render_findings_csv(&input)),
-    ];
-    for (name, bytes) in outputs {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(|source| ExportError::Write {
-            path: path.clone(),
-            source,
-        })?;
-        report.written.push(path);
+    let input = input::read_input(dir, &mut report.warnings)?;
+    let (input, warnings) = (&input, &report.warnings);
+    // The outputs are independent: one thread each, each streaming its own readers.
+    let results: Vec<Result<PathBuf, ExportError>> = std::thread::scope(|s| {
+        let jobs = [
+            s.spawn(move || write_output(dir, REPORT_HTML, |w| html::render(input, warnings, w))),
+            s.spawn(move || write_output(dir, STIX_JSON, |w| stix::render(input, w))),
+            s.spawn(move || write_output(dir, NAVIGATOR_JSON, |w| navigator::render(input, w))),
+            s.spawn(move || {
+                write_output(dir, TIMELINE_JSONL, |w| timeline::render_jsonl(input, w))
+            }),
+            s.spawn(move || {
+                write_output(dir, FINDINGS_CSV, |w| {
+                    timeline::render_findings_csv(input, w)
+                })
+            }),
+        ];
+        jobs.into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut written = Vec::with_capacity(results.len());
+    for r in results {
+        written.push(r?);
     }
+    report.written = written;
     Ok(report)
 }
 
-fn read_err(path: &Path, reason: impl ToString) -> ExportError {
+/// Why an output could not be rendered: its own file failed, or an input could not be read.
+pub(crate) enum Fail {
+    Write(io::Error),
+    Read(ExportError),
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Self {
+        Fail::Write(e)
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Self {
+        Fail::Write(e.into())
+    }
+}
+
+impl From<csv::Error> for Fail {
+    fn from(e: csv::Error) -> Self {
+        Fail::Write(match e.into_kind() {
+            csv::ErrorKind::Io(e) => e,
+            other => io::Error::other(format!("{other:?}")),
+        })
+    }
+}
+
+impl From<ExportError> for Fail {
+    fn from(e: ExportError) -> Self {
+        Fail::Read(e)
+    }
+}
+
+/// Write one output through a buffer into `dir/name`, as it is rendered.
+fn write_output(
+    dir: &Path,
+    name: &str,
+    render: impl FnOnce(&mut dyn Write) -> Result<(), Fail>,
+) -> Result<PathBuf, ExportError> {
+    let path = dir.join(name);
+    let werr = |source| ExportError::Write {
+        path: path.clone(),
+        source,
+    };
+    let mut w = BufWriter::with_capacity(1 << 16, File::create(&path).map_err(werr)?);
+    match render(&mut w) {
+        Ok(()) => {}
+        Err(Fail::Write(e)) => return Err(werr(e)),
+        Err(Fail::Read(e)) => return Err(e),
+    }
+    w.flush().map_err(werr)?;
+    Ok(path)
+}
+
+pub(crate) fn read_err(path: &Path, reason: impl ToString) -> ExportError {
     ExportError::Read {
         path: path.to_path_buf(),
         reason: reason.to_string(),
-    }
-}
-
-fn read_input(dir: &Path, warnings: &mut Vec<String>) -> Result<Input, ExportError> {
-    let fpath = dir.join("findings.jsonl");
-    let mut findings = exhunt_report::read_findings_jsonl(&fpath).map_err(|e| match e {
-        exhunt_report::ReportError::Read { reason, .. } => read_err(&fpath, reason),
-        other => read_err(&fpath, other),
-    })?;
-    exhunt_report::sort_findings(&mut findings);
-
-    let spath = dir.join("summary.json");
-    let summary = match std::fs::read_to_string(&spath) {
-        Ok(text) => serde_json::from_str::<Summary>(&text).map_err(|e| read_err(&spath, e))?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            warnings.push(
-                "summary.json is missing: verdict recomputed from the findings; artifacts and \
-                 scan warnings are not available"
-                    .into(),
-            );
-            fallback_summary(&findings)
-        }
-        Err(e) => return Err(read_err(&spath, e)),
-    };
-
-    let tpath = dir.join("timeline.csv");
-    let context = if tpath.exists() {
-        read_context(&tpath).map_err(|reason| read_err(&tpath, reason))?
-    } else {
-        warnings.push("timeline.csv is missing: no context events".into());
-        Vec::new()
-    };
-
-    let attribution = read_optional(&dir.join("attribution.json"), warnings);
-    let exposure = read_optional(&dir.join("exposure.json"), warnings);
-    Ok(Input {
-        findings,
-        summary,
-        context,
-        attribution,
-        exposure,
-    })
-}
-
-fn fallback_summary(findings: &[Finding]) -> Summary {
-    let mut by_level: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_tag: BTreeMap<String, u64> = BTreeMap::new();
-    for f in findings {
-        *by_level.entry(f.rule.level.clone()).or_default() += 1;
-        *by_rule.entry(f.rule.title.clone()).or_default() += 1;
-        for t in &f.tags {
-            *by_tag.entry(t.clone()).or_default() += 1;
-        }
-    }
-    Summary {
-        tool: "exhunt".into(),
-        version: String::new(),
-        roots: Vec::new(),
-        verdict: exhunt_report::verdict(findings),
-        artifacts_read: 0,
-        events_parsed: 0,
-        bytes_read: 0,
-        artifacts_by_kind: BTreeMap::new(),
-        rules_loaded: 0,
-        rule_problems: Vec::new(),
-        findings_total: findings.len() as u64,
-        findings_by_level: by_level,
-        findings_by_rule: by_rule,
-        findings_by_tag: by_tag,
-        findings_dropped: BTreeMap::new(),
-        artifacts: Vec::new(),
-        warnings: Vec::new(),
-    }
-}
-
-fn read_optional(path: &Path, warnings: &mut Vec<String>) -> Option<Value> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
-    match std::fs::read_to_string(path) {
-        Ok(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(v) if v.is_object() => Some(v),
-            Ok(_) => {
-                warnings.push(format!("{name} is not a JSON object: ignored"));
-                None
-            }
-            Err(e) => {
-                warnings.push(format!("{name} is not valid JSON ({e}): ignored"));
-                None
-            }
-        },
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => {
-            warnings.push(format!("cannot read {name}: {e}"));
-            None
-        }
     }
 }
 
@@ -204,52 +167,6 @@ pub(crate) fn unneutralise(cell: &str) -> &str {
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
         _ => cell,
     }
-}
-
-/// The context rows of `timeline.csv` (the findings come from `findings.jsonl`).
-fn read_context(path: &Path) -> Result<Vec<ContextEvent>, String> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| e.to_string())?;
-    let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(c_kind), Some(c_time)) = (col("kind"), col("datetime")) else {
-        return Err("no `kind` or `datetime` column".into());
-    };
-    let (c_msg, c_path, c_line, c_record, c_excerpt) = (
-        col("message"),
-        col("path"),
-        col("line"),
-        col("record"),
-        col("excerpt"),
-    );
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| format!("row {}: {e}", i + 2))?;
-        let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(unneutralise).unwrap_or("");
-        if get(Some(c_kind)) != "context" {
-            continue;
-        }
-        let time = match get(Some(c_time)) {
-            "" => None,
-            t => Some(
-                DateTime::parse_from_rfc3339(t)
-                    .map_err(|e| format!("row {}: datetime {t:?}: {e}", i + 2))?
-                    .with_timezone(&Utc),
-            ),
-        };
-        let msg = get(c_msg);
-        out.push(ContextEvent {
-            time,
-            path: get(c_path).to_string(),
-            line: get(c_line).parse().ok(),
-            record: get(c_record).parse().ok(),
-            source: msg.strip_prefix("[context] ").unwrap_or(msg).to_string(),
-            excerpt: get(c_excerpt).to_string(),
-        });
-    }
-    Ok(out)
 }
 
 // ---- helpers shared by the outputs ----
@@ -355,13 +272,6 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
     exhunt_report::rfc3339(t)
 }
 
-/// First and last finding time.
-pub(crate) fn time_range(findings: &[Finding]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let first = findings.iter().filter_map(|f| f.time).min()?;
-    let last = findings.iter().filter_map(|f| f.time).max()?;
-    Some((first, last))
-}
-
 /// A tool or malware family recognised in the findings.
 #[derive(Debug, Clone)]
 pub(crate) struct ToolSeen {
@@ -373,7 +283,7 @@ pub(crate) struct ToolSeen {
 
 /// (name, is malware, ATT&CK software id, lowercase keywords in rule titles, command lines and
 /// excerpts).
-const TOOLS: &[(&str, bool, Option<&str>, &[&str])] = &[
+pub(crate) const TOOLS: &[(&str, bool, Option<&str>, &[&str])] = &[
     (
         "China Chopper",
         true,
@@ -408,40 +318,6 @@ const TOOLS: &[(&str, bool, Option<&str>, &[&str])] = &[
     ("certutil", false, Some("S0160"), &["certutil"]),
     ("Nltest", false, Some("S0359"), &["nltest"]),
 ];
-
-/// The tools and malware the findings show, in table order.
-pub(crate) fn tools_seen(findings: &[Finding]) -> Vec<ToolSeen> {
-    TOOLS
-        .iter()
-        .filter_map(|(name, malware, sid, keys)| {
-            let ids: Vec<String> = findings
-                .iter()
-                .filter(|f| {
-                    let mut hay = f.rule.title.to_ascii_lowercase();
-                    for n in [
-                        "CommandLine",
-                        "ParentCommandLine",
-                        "Image",
-                        "TargetFilename",
-                    ] {
-                        if let Some(v) = f.fields.get(n).and_then(Value::as_str) {
-                            hay.push('\n');
-                            hay.push_str(&v.to_ascii_lowercase());
-                        }
-                    }
-                    keys.iter().any(|k| hay.contains(k))
-                })
-                .map(|f| f.id.clone())
-                .collect();
-            (!ids.is_empty()).then_some(ToolSeen {
-                name,
-                malware: *malware,
-                software_id: *sid,
-                finding_ids: ids,
-            })
-        })
-        .collect()
-}
 
 /// A string from a JSON value: strings as they are, numbers and booleans printed.
 pub(crate) fn vstr(v: Option<&Value>) -> Option<String> {

@@ -1,20 +1,16 @@
 //! `navigator-layer.json`: an ATT&CK Navigator layer (format 4.5) of the techniques seen.
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 
-use crate::Input;
-use crate::attack::technique_uses;
+use crate::{Fail, Input};
 
 pub(crate) const GRADIENT: [&str; 3] = ["#fff3c4", "#ff9a3c", "#c0171c"];
 
 pub(crate) fn layer(input: &Input) -> Value {
-    let uses = technique_uses(&input.findings);
-    let max = uses
-        .values()
-        .map(|u| u.finding_ids.len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let uses = &input.agg.uses;
+    let max = uses.values().map(|u| u.findings).max().unwrap_or(1).max(1);
     let mut techniques = Vec::new();
     for u in uses.values() {
         let has_subs =
@@ -22,11 +18,10 @@ pub(crate) fn layer(input: &Input) -> Value {
         let rules: Vec<&str> = u.rules.iter().map(String::as_str).collect();
         let comment = format!(
             "{} finding(s) from rule(s): {}",
-            u.finding_ids.len(),
+            u.findings,
             rules.join("; ")
         );
-        let mut metadata =
-            vec![json!({"name": "findings", "value": u.finding_ids.len().to_string()})];
+        let mut metadata = vec![json!({"name": "findings", "value": u.findings.to_string()})];
         for r in &rules {
             metadata.push(json!({"name": "rule", "value": r}));
         }
@@ -41,7 +36,7 @@ pub(crate) fn layer(input: &Input) -> Value {
             if let Some(tactic) = tactic {
                 t.insert("tactic".into(), tactic.into());
             }
-            t.insert("score".into(), (u.finding_ids.len() as u64).into());
+            t.insert("score".into(), (u.findings as u64).into());
             t.insert("comment".into(), comment.clone().into());
             t.insert("enabled".into(), true.into());
             t.insert("metadata".into(), Value::Array(metadata.clone()));
@@ -85,7 +80,7 @@ pub(crate) fn layer(input: &Input) -> Value {
         "metadata": [
             {"name": "generator", "value": "exhunt"},
             {"name": "verdict", "value": v.level.headline()},
-            {"name": "findings", "value": input.findings.len().to_string()}
+            {"name": "findings", "value": input.len().to_string()}
         ],
         "showTacticRowBackground": false,
         "tacticRowBackground": "#dddddd",
@@ -95,8 +90,8 @@ pub(crate) fn layer(input: &Input) -> Value {
     })
 }
 
-pub(crate) fn render(input: &Input) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(&layer(input)).expect("json");
-    out.push(b'\n');
-    out
+pub(crate) fn render(input: &Input, w: &mut dyn Write) -> Result<(), Fail> {
+    serde_json::to_writer_pretty(&mut *w, &layer(input))?;
+    w.write_all(b"\n")?;
+    Ok(())
 }

@@ -5,13 +5,14 @@
 //! byte-identical for the same scan folder.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::attack::technique_uses;
-use crate::{Input, file_sha256, source_ip, time_range, tools_seen, ts, varr, vstr};
+use crate::input::Bucket;
+use crate::{Fail, Input, ts, varr, vstr};
 
 /// exhunt's fixed namespace for the UUIDv5 of its STIX objects.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f3c_2a41_9b7e_4d15_8c0a_e3d2_5b19_7a64);
@@ -64,41 +65,20 @@ impl Bundle {
     }
 }
 
-/// Earliest and latest time among the findings with the given ids.
-fn span(input: &Input, ids: &BTreeSet<&str>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let times: Vec<DateTime<Utc>> = input
-        .findings
-        .iter()
-        .filter(|f| ids.contains(f.id.as_str()))
-        .filter_map(|f| f.time)
-        .collect();
-    Some((*times.iter().min()?, *times.iter().max()?))
-}
-
 /// An observed value (address or hash) and the findings that showed it.
 struct Observed<'a> {
     pattern: String,
     name: String,
-    ids: BTreeSet<&'a str>,
+    ids: &'a BTreeSet<String>,
+    /// Earliest and latest time among the findings with those ids.
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-fn observed(input: &Input) -> Vec<Observed<'_>> {
+fn observed(input: &Input) -> Result<Vec<Observed<'_>>, Fail> {
+    static EMPTY: BTreeSet<String> = BTreeSet::new();
+    let agg = &input.agg;
     let mut out = Vec::new();
-    let attackers: BTreeSet<&str> = input
-        .summary
-        .verdict
-        .attacker_addresses
-        .iter()
-        .map(|a| a.address.as_str())
-        .collect();
-    let mut by_ip: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for f in &input.findings {
-        if let Some(ip) = source_ip(f)
-            && attackers.contains(ip.as_str())
-        {
-            by_ip.entry(ip).or_default().insert(f.id.as_str());
-        }
-    }
+    let mut used: BTreeSet<&str> = BTreeSet::new();
     for a in &input.summary.verdict.attacker_addresses {
         let Ok(ip) = a.address.parse::<std::net::IpAddr>() else {
             continue;
@@ -107,32 +87,20 @@ fn observed(input: &Input) -> Vec<Observed<'_>> {
             std::net::IpAddr::V4(v) => format!("[ipv4-addr:value = '{v}']"),
             std::net::IpAddr::V6(v) => format!("[ipv6-addr:value = '{v}']"),
         };
+        // An address listed twice gets its findings once, at its first listing.
+        let bucket = agg
+            .by_ip
+            .get(&a.address)
+            .filter(|_| used.insert(a.address.as_str()));
         out.push(Observed {
             pattern,
             name: format!("Attacker address {ip}"),
-            ids: by_ip.remove(&a.address).unwrap_or_default(),
+            ids: bucket.map_or(&EMPTY, |b| &b.ids),
+            span: bucket.and_then(span_of),
         });
     }
-    let mut by_hash: BTreeMap<String, (BTreeSet<&str>, BTreeSet<String>)> = BTreeMap::new();
-    for f in &input.findings {
-        let webshell = f
-            .tags
-            .iter()
-            .any(|t| t.to_ascii_lowercase().starts_with("attack.t1505"));
-        if !webshell {
-            continue;
-        }
-        if let Some(h) = file_sha256(f) {
-            let e = by_hash.entry(h).or_default();
-            e.0.insert(f.id.as_str());
-            if let Some(p) = crate::field(f, &["FileName", "TargetFilename", "Path"]) {
-                let base = p.rsplit(['/', '\\']).next().unwrap_or(p);
-                e.1.insert(base.to_string());
-            }
-        }
-    }
-    for (h, (ids, names)) in by_hash {
-        let names: Vec<String> = names.into_iter().collect();
+    for (h, (bucket, names)) in &agg.by_hash {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         out.push(Observed {
             pattern: format!("[file:hashes.'SHA-256' = '{h}']"),
             name: if names.is_empty() {
@@ -140,15 +108,41 @@ fn observed(input: &Input) -> Vec<Observed<'_>> {
             } else {
                 format!("Web shell file {}", names.join(", "))
             },
-            ids,
+            ids: &bucket.ids,
+            span: span_of(bucket),
         });
     }
-    out
+    if !agg.ids_unique && !out.is_empty() {
+        // Findings sharing an id with an observed one count in its span too: one more pass.
+        let mut wanted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, o) in out.iter().enumerate() {
+            for id in o.ids {
+                wanted.entry(id.as_str()).or_default().push(i);
+            }
+        }
+        let mut spans: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> = vec![None; out.len()];
+        input.for_each_finding(|_, f| -> Result<(), Fail> {
+            if let (Some(t), Some(list)) = (f.time, wanted.get(f.id.as_str())) {
+                for &i in list {
+                    spans[i] = Some(spans[i].map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+                }
+            }
+            Ok(())
+        })?;
+        for (o, s) in out.iter_mut().zip(spans) {
+            o.span = s;
+        }
+    }
+    Ok(out)
+}
+
+fn span_of(b: &Bucket) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    Some((b.first?, b.last?))
 }
 
 /// The bundle as a JSON value.
-pub(crate) fn bundle(input: &Input) -> Value {
-    let range = time_range(&input.findings);
+pub(crate) fn bundle(input: &Input) -> Result<Value, Fail> {
+    let range = input.agg.first.zip(input.agg.last);
     let (created, modified) = match range {
         Some((a, b)) => (ts(a), ts(b)),
         None => (NO_TIME.to_string(), NO_TIME.to_string()),
@@ -172,11 +166,7 @@ pub(crate) fn bundle(input: &Input) -> Value {
     );
 
     let v = &input.summary.verdict;
-    let hosts: BTreeSet<&str> = input
-        .findings
-        .iter()
-        .filter_map(|f| f.host.as_deref())
-        .collect();
+    let hosts: BTreeSet<&str> = input.agg.hosts.iter().map(String::as_str).collect();
     let host_label = if hosts.is_empty() {
         "the Exchange server".to_string()
     } else {
@@ -208,8 +198,8 @@ pub(crate) fn bundle(input: &Input) -> Value {
         .collect();
 
     // Indicators and their sightings.
-    for o in observed(input) {
-        let when = span(input, &o.ids);
+    for o in observed(input)? {
+        let when = o.span;
         let valid_from = when.map(|w| ts(w.0)).unwrap_or_else(|| b.created.clone());
         let ind = b.sdo(
             "indicator",
@@ -243,7 +233,7 @@ pub(crate) fn bundle(input: &Input) -> Value {
     }
 
     // Techniques.
-    for u in technique_uses(&input.findings).values() {
+    for u in input.agg.uses.values() {
         let mut ext = json!({
             "source_name": "mitre-attack",
             "external_id": u.id,
@@ -270,12 +260,12 @@ pub(crate) fn bundle(input: &Input) -> Value {
             "uses",
             &campaign,
             &ap,
-            json!({"description": format!("{} finding(s): {}", u.finding_ids.len(), rules.join("; "))}),
+            json!({"description": format!("{} finding(s): {}", u.findings, rules.join("; "))}),
         );
     }
 
     // Malware and tools.
-    for t in tools_seen(&input.findings) {
+    for t in &input.agg.tools {
         let mut props = json!({"name": t.name});
         if t.malware {
             props["is_family"] = true.into();
@@ -401,15 +391,15 @@ pub(crate) fn bundle(input: &Input) -> Value {
         .filter_map(|o| o.get("id").and_then(Value::as_str))
         .collect();
     let bundle_id = sid("bundle", &ids.join(","));
-    json!({
+    Ok(json!({
         "type": "bundle",
         "id": bundle_id,
         "objects": b.objects,
-    })
+    }))
 }
 
-pub(crate) fn render(input: &Input) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(&bundle(input)).expect("json");
-    out.push(b'\n');
-    out
+pub(crate) fn render(input: &Input, w: &mut dyn Write) -> Result<(), Fail> {
+    serde_json::to_writer_pretty(&mut *w, &bundle(input)?)?;
+    w.write_all(b"\n")?;
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! `timeline.jsonl` (Timesketch + ECS) and `findings.csv` (spreadsheets).
 
+use std::io::Write;
+
 use chrono::{DateTime, Utc};
 use exhunt_model::Finding;
 use exhunt_report::{ContextEvent, neutralise_cell, phases_of};
@@ -7,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::attack::{tactic_name, tactics_of, technique_name, techniques_of};
 use crate::{
-    Input, METHOD_FIELDS, STATUS_FIELDS, UA_FIELDS, URL_PATH_FIELDS, USER_FIELDS, field,
+    Fail, Input, METHOD_FIELDS, STATUS_FIELDS, UA_FIELDS, URL_PATH_FIELDS, USER_FIELDS, field,
     file_sha256, severity_of, source_ip, ts, url_of,
 };
 
@@ -153,36 +155,77 @@ fn context_event(c: &ContextEvent) -> Map<String, Value> {
 
 /// Findings and context events in time order (untimed first, as `timeline.csv` has them),
 /// one JSON object per line.
-pub(crate) fn render_jsonl(input: &Input) -> String {
-    type Key = (Option<DateTime<Utc>>, u8, String, Option<u64>);
-    let mut rows: Vec<(Key, Map<String, Value>)> = Vec::new();
-    for f in &input.findings {
-        let ev = f.evidence.first();
-        let key = (
-            f.time,
-            0,
-            ev.map(|e| e.path.clone()).unwrap_or_default(),
-            ev.and_then(|e| e.line.or(e.record)),
-        );
-        rows.push((key, finding_event(f)));
+///
+/// The order is that of a stable sort by (time, kind, path, line or record): it is worked out
+/// on the small index of both inputs, then each row is re-read by position and written.
+pub(crate) fn render_jsonl(input: &Input, w: &mut dyn Write) -> Result<(), Fail> {
+    // (time, 0 for findings / 1 for context, path rank, line or record, then the order within
+    // each input, which keeps the sort total), and the file index or row of the item.
+    let context = input.context.as_ref();
+    let mut items: Vec<Item> =
+        Vec::with_capacity(input.len() + context.map_or(0, |c| c.rows.len()));
+    for (seq, fidx) in input.in_order() {
+        let e = &input.entries[fidx as usize];
+        let path = input.finding_path_rank[e.path as usize];
+        items.push(((e.time, 0, path, e.line_or_record, seq as u32), fidx));
     }
-    for c in &input.context {
-        let key = (c.time, 1, c.path.clone(), c.line.or(c.record));
-        rows.push((key, context_event(c)));
+    if let Some(c) = context {
+        for (i, r) in c.rows.iter().enumerate() {
+            let path = input.context_path_rank[r.path as usize];
+            items.push(((r.time, 1, path, r.line_or_record, i as u32), i as u32));
+        }
     }
-    // Stable sort: findings keep their findings.jsonl order within a key.
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out = String::new();
-    for (_, m) in rows {
-        out.push_str(&serde_json::to_string(&Value::Object(m)).expect("json"));
-        out.push('\n');
+    items.sort_unstable_by_key(|a| a.0);
+    // Rendering (parse, map, serialize) is most of the work: workers render consecutive
+    // batches into buffers that are written in order, a window of batches at a time, so memory
+    // stays at a few batches.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    for window in items.chunks(JSONL_BATCH * workers) {
+        let mut batches = window.chunks(JSONL_BATCH);
+        let first = batches.next().unwrap_or_default();
+        let rendered: Vec<Result<Vec<u8>, Fail>> = std::thread::scope(|s| {
+            let others: Vec<_> = batches
+                .map(|batch| s.spawn(move || render_batch(input, batch)))
+                .collect();
+            std::iter::once(render_batch(input, first))
+                .chain(
+                    others
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                )
+                .collect()
+        });
+        for r in rendered {
+            w.write_all(&r?)?;
+        }
     }
-    out
+    Ok(())
+}
+
+/// Timeline rows rendered per batch (about 4 KiB each).
+const JSONL_BATCH: usize = 256;
+
+type Item = ((Option<DateTime<Utc>>, u8, u32, Option<u64>, u32), u32);
+
+fn render_batch(input: &Input, batch: &[Item]) -> Result<Vec<u8>, Fail> {
+    let findings = input.open_findings()?;
+    let mut rows = input.context.as_ref().map(|c| c.rows()).transpose()?;
+    let mut out = Vec::with_capacity(batch.len() * 4096);
+    for &((_, kind, ..), i) in batch {
+        let m = match (kind, &mut rows) {
+            (0, _) => finding_event(&input.finding_at(&findings, i)?),
+            (_, Some(rows)) => context_event(&rows.row(i as usize)?),
+            _ => unreachable!("context items come from the context index"),
+        };
+        serde_json::to_writer(&mut out, &Value::Object(m))?;
+        out.push(b'\n');
+    }
+    Ok(out)
 }
 
 /// `findings.csv`: one row per finding, every cell neutralised for spreadsheets.
-pub(crate) fn render_findings_csv(input: &Input) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub(crate) fn render_findings_csv(input: &Input, w: &mut dyn Write) -> Result<(), Fail> {
+    let mut w = csv::Writer::from_writer(w);
     let header = [
         "id",
         "time",
@@ -200,8 +243,8 @@ pub(crate) fn render_findings_csv(input: &Input) -> Vec<u8> {
         "sha256",
         "excerpt",
     ];
-    w.write_record(header).expect("csv to memory");
-    for f in &input.findings {
+    w.write_record(header)?;
+    input.for_each_finding(|_, f| -> Result<(), Fail> {
         let ev = f.evidence.first();
         let cells = [
             f.id.clone(),
@@ -225,7 +268,9 @@ pub(crate) fn render_findings_csv(input: &Input) -> Vec<u8> {
             ev.map(|e| e.excerpt.clone()).unwrap_or_default(),
         ];
         let cells: Vec<String> = cells.iter().map(|c| neutralise_cell(c)).collect();
-        w.write_record(&cells).expect("csv to memory");
-    }
-    w.into_inner().expect("csv flush to memory")
+        w.write_record(&cells)?;
+        Ok(())
+    })?;
+    w.flush()?;
+    Ok(())
 }
