@@ -275,6 +275,11 @@ pub struct ProfileBuilder {
     paths: BTreeMap<String, PathObservation>,
     /// Tool name, ATT&CK software id, lowercase keywords.
     table: Vec<(String, Option<String>, Vec<String>)>,
+    /// Every keyword of `table`, searched in one pass over each field (a finding's fields can
+    /// be kilobytes: searching them keyword by keyword dominated the profile's cost).
+    keywords: aho_corasick::AhoCorasick,
+    /// Scratch: which keyword ids the current finding shows.
+    seen: Vec<bool>,
 }
 
 impl Default for ProfileBuilder {
@@ -322,6 +327,15 @@ impl ProfileBuilder {
             }
         }
 
+        let keyword_text: Vec<String> = table
+            .iter()
+            .flat_map(|(_, _, k)| k.iter().map(|x| x.to_ascii_lowercase()))
+            .collect();
+        let keywords = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keyword_text)
+            .expect("tool keywords form an automaton");
+        let seen = vec![false; keyword_text.len()];
         ProfileBuilder {
             facts,
             p,
@@ -331,6 +345,8 @@ impl ProfileBuilder {
             infra,
             paths,
             table,
+            keywords,
+            seen,
         }
     }
 
@@ -343,6 +359,8 @@ impl ProfileBuilder {
             infra,
             paths,
             table,
+            keywords,
+            seen,
             ..
         } = self;
         p.finding_count += 1;
@@ -389,18 +407,32 @@ impl ProfileBuilder {
         }
 
         // Tools: keywords in the rule title and in the finding's string fields.
-        let mut text = f.rule.title.to_ascii_lowercase();
+        seen.iter_mut().for_each(|x| *x = false);
+        let mut search = |text: &str| {
+            for m in keywords.find_overlapping_iter(text) {
+                seen[m.pattern().as_usize()] = true;
+            }
+        };
+        search(&f.rule.title);
         for (k, v) in &f.fields {
             if k == "ioc_label" || k == "ioc_source" {
                 continue;
             }
             if let Some(s) = v.as_str() {
-                text.push('\n');
-                text.push_str(&s.to_ascii_lowercase());
+                search(s);
             }
         }
+        // Keyword ids follow the table's order (entry by entry, keyword by keyword).
+        let mut next_id = 0;
         for (name, sid, kws) in table.iter() {
-            if let Some(kw) = kws.iter().find(|k| text.contains(k.as_str())) {
+            let first_id = next_id;
+            next_id += kws.len();
+            let found = kws
+                .iter()
+                .enumerate()
+                .find(|(i, _)| seen[first_id + i])
+                .map(|(_, k)| k);
+            if let Some(kw) = found {
                 let key = sid.clone().unwrap_or_else(|| name.clone());
                 let e = tools.entry(key).or_insert_with(|| ToolObservation {
                     name: name.clone(),

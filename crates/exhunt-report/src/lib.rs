@@ -368,25 +368,41 @@ pub fn write_timeline_csv(
     }
     // Stable: findings keep their given order within a key.
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut w = TimelineWriter::create(path)?;
+    let mut w = create(path)?;
+    let mut r = TimelineRows::new();
+    r.header();
     for (_, row) in rows {
         match row {
-            Ok(f) => w.finding(f)?,
-            Err(c) => w.context(c)?,
+            Ok(f) => r.finding(f),
+            Err(c) => r.context(c),
+        }
+        if r.w.get_ref().len() > 1 << 16 {
+            w.write_all(&r.take()).map_err(io_err(path))?;
         }
     }
-    w.finish()
+    w.write_all(&r.take()).map_err(io_err(path))?;
+    w.flush().map_err(io_err(path))
 }
 
-/// Writes the rows of `timeline.csv`, given in order: Timesketch's columns first, then the
-/// fields most worth a column, then the raw excerpt.
-pub(crate) struct TimelineWriter {
-    path: PathBuf,
-    w: csv::Writer<BufWriter<File>>,
+/// Renders rows of `timeline.csv` into bytes: Timesketch's columns first, then the fields most
+/// worth a column, then the raw excerpt. Rows render apart from the file, so threads can each
+/// render a slice of the timeline and the slices are written in order.
+pub(crate) struct TimelineRows {
+    w: csv::Writer<Vec<u8>>,
 }
 
-impl TimelineWriter {
-    pub(crate) fn create(path: &Path) -> Result<Self, ReportError> {
+impl TimelineRows {
+    pub(crate) fn new() -> Self {
+        TimelineRows { w: Self::writer() }
+    }
+
+    fn writer() -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new())
+    }
+
+    pub(crate) fn header(&mut self) {
         let mut header = vec![
             "datetime",
             "timestamp_desc",
@@ -404,28 +420,24 @@ impl TimelineWriter {
         ];
         header.extend(TIMELINE_FIELD_COLUMNS.iter().map(|(c, _)| *c));
         header.push("excerpt");
-        let mut w = TimelineWriter {
-            path: path.to_path_buf(),
-            w: csv::Writer::from_writer(create(path)?),
-        };
-        w.write(header.into_iter().map(Cow::Borrowed))?;
-        Ok(w)
+        self.write(header.into_iter().map(Cow::Borrowed));
     }
 
-    fn write<'a>(
-        &mut self,
-        cells: impl IntoIterator<Item = Cow<'a, str>>,
-    ) -> Result<(), ReportError> {
+    fn write<'a>(&mut self, cells: impl IntoIterator<Item = Cow<'a, str>>) {
         let record: Vec<String> = cells.into_iter().map(|c| neutralise_cell(&c)).collect();
         self.w
             .write_record(&record)
-            .map_err(|e| ReportError::Write {
-                path: self.path.clone(),
-                source: io::Error::other(e.to_string()),
-            })
+            .expect("writing CSV into memory cannot fail");
     }
 
-    pub(crate) fn finding(&mut self, f: &Finding) -> Result<(), ReportError> {
+    /// The bytes rendered so far (and start afresh).
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        std::mem::replace(&mut self.w, Self::writer())
+            .into_inner()
+            .expect("flushing CSV into memory cannot fail")
+    }
+
+    pub(crate) fn finding(&mut self, f: &Finding) {
         let ev = f.evidence.first();
         let mut cells: Vec<Cow<'_, str>> = vec![
             f.time.map(rfc3339).unwrap_or_default().into(),
@@ -460,10 +472,10 @@ impl TimelineWriter {
             cells.push(v.into());
         }
         cells.push(ev.map(|e| e.excerpt.as_str()).unwrap_or_default().into());
-        self.write(cells)
+        self.write(cells);
     }
 
-    pub(crate) fn context(&mut self, c: &ContextEvent) -> Result<(), ReportError> {
+    pub(crate) fn context(&mut self, c: &ContextEvent) {
         let mut cells: Vec<Cow<'_, str>> = vec![
             c.time.map(rfc3339).unwrap_or_default().into(),
             "Event Recorded".into(),
@@ -481,12 +493,7 @@ impl TimelineWriter {
         ];
         cells.extend(TIMELINE_FIELD_COLUMNS.iter().map(|_| Cow::Borrowed("")));
         cells.push(c.excerpt.as_str().into());
-        self.write(cells)
-    }
-
-    pub(crate) fn finish(mut self) -> Result<(), ReportError> {
-        let path = self.path.clone();
-        self.w.flush().map_err(io_err(&path))
+        self.write(cells);
     }
 }
 

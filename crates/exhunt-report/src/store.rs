@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use exhunt_model::Finding;
+use rayon::prelude::*;
 
 use crate::{ContextEvent, FindingOut, ReportError, read_exact_at};
 
@@ -159,8 +160,13 @@ impl FindingStore {
     }
 
     /// Sort the findings, give those without a host the host most findings name (IIS lines
-    /// and files carry none), and write them to `out` as `findings.jsonl`.
-    pub fn write_jsonl(mut self, out: &Path) -> Result<WrittenFindings, ReportError> {
+    /// and files carry none), and write them to `out` as `findings.jsonl`. Each finding is
+    /// handed to `each` in that order (one pass for whatever summarises them).
+    pub fn write_jsonl(
+        mut self,
+        out: &Path,
+        mut each: impl FnMut(&Finding),
+    ) -> Result<WrittenFindings, ReportError> {
         let reader = self.spill.reader()?;
         // Stable: findings with equal keys come from one event of one artifact, pushed in order.
         self.entries.sort_by(|a, b| a.key.cmp(&b.key));
@@ -178,32 +184,42 @@ impl FindingStore {
             path: out.to_path_buf(),
             source,
         };
-        let mut rows = Vec::with_capacity(self.entries.len());
-        let mut written = 0u64;
-        for e in &self.entries {
-            let mut bytes = self.spill.read(&reader, e.offset, e.len)?;
+        let spill = &self.spill;
+        let load = |e: &FindingEntry| -> Result<(Finding, Vec<u8>), ReportError> {
+            let mut bytes = spill.read(&reader, e.offset, e.len)?;
+            let mut f: Finding =
+                serde_json::from_slice(&bytes).map_err(|err| ReportError::Read {
+                    path: spill.path.clone(),
+                    reason: format!("at byte {}: {err}", e.offset),
+                })?;
             if let (false, Some(host)) = (e.has_host, &fill) {
-                let mut f: Finding =
-                    serde_json::from_slice(&bytes).map_err(|err| ReportError::Read {
-                        path: self.spill.path.clone(),
-                        reason: format!("at byte {}: {err}", e.offset),
-                    })?;
                 f.host = Some(host.clone());
                 bytes.clear();
                 serde_json::to_writer(&mut bytes, &FindingOut::from(&f))
                     .expect("findings serialize");
                 bytes.push(b'\n');
             }
-            w.write_all(&bytes).map_err(write_err)?;
-            rows.push(TimelineRow {
-                time: e.key.time,
-                kind: 0,
-                path: e.key.path.clone(),
-                locator: e.key.line.or(e.key.record),
-                offset: written,
-                len: bytes.len() as u32,
-            });
-            written += bytes.len() as u64;
+            Ok((f, bytes))
+        };
+        let mut rows = Vec::with_capacity(self.entries.len());
+        let mut written = 0u64;
+        // Reading back and parsing dominate: a window at a time in parallel, written in order.
+        for window in self.entries.chunks(WINDOW) {
+            let loaded: Vec<(Finding, Vec<u8>)> =
+                window.par_iter().map(load).collect::<Result<_, _>>()?;
+            for (e, (f, bytes)) in window.iter().zip(loaded) {
+                w.write_all(&bytes).map_err(write_err)?;
+                each(&f);
+                rows.push(TimelineRow {
+                    time: e.key.time,
+                    kind: 0,
+                    path: e.key.path.clone(),
+                    locator: e.key.line.or(e.key.record),
+                    offset: written,
+                    len: bytes.len() as u32,
+                });
+                written += bytes.len() as u64;
+            }
         }
         w.flush().map_err(write_err)?;
         Ok(WrittenFindings {
@@ -212,6 +228,10 @@ impl FindingStore {
         })
     }
 }
+
+/// Records handled per parallel window when writing out: enough to keep both cores busy, few
+/// enough that a window's parsed records stay small in memory.
+const WINDOW: usize = 4096;
 
 /// Where each finding of a written `findings.jsonl` lies, for the timeline.
 pub struct WrittenFindings {
@@ -334,25 +354,49 @@ pub fn write_timeline(
     order.extend(context_rows.iter().map(|r| (r, false)));
     order.sort_by(|a, b| a.0.order().cmp(&b.0.order()));
 
-    let mut w = crate::TimelineWriter::create(path)?;
-    for (row, is_finding) in order {
-        if is_finding {
-            let f = crate::read_finding_at(
-                &findings_file,
-                &findings.path,
-                row.offset,
-                row.len as usize,
-            )?;
-            w.finding(&f)?;
-        } else {
-            let bytes = context.spill.read(&context_reader, row.offset, row.len)?;
-            let c: ContextEvent =
-                serde_json::from_slice(&bytes).map_err(|e| ReportError::Read {
-                    path: context.spill.path.clone(),
-                    reason: format!("at byte {}: {e}", row.offset),
-                })?;
-            w.context(&c)?;
+    let file = File::create(path).map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut w = BufWriter::with_capacity(1 << 16, file);
+    let write_err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut header = crate::TimelineRows::new();
+    header.header();
+    w.write_all(&header.take()).map_err(write_err)?;
+    let render = |rows: &[(&TimelineRow, bool)]| -> Result<Vec<u8>, ReportError> {
+        let mut out = crate::TimelineRows::new();
+        for (row, is_finding) in rows {
+            if *is_finding {
+                let f = crate::read_finding_at(
+                    &findings_file,
+                    &findings.path,
+                    row.offset,
+                    row.len as usize,
+                )?;
+                out.finding(&f);
+            } else {
+                let bytes = context.spill.read(&context_reader, row.offset, row.len)?;
+                let c: ContextEvent =
+                    serde_json::from_slice(&bytes).map_err(|e| ReportError::Read {
+                        path: context.spill.path.clone(),
+                        reason: format!("at byte {}: {e}", row.offset),
+                    })?;
+                out.context(&c);
+            }
+        }
+        Ok(out.take())
+    };
+    for window in order.chunks(WINDOW) {
+        let parts: Vec<Vec<u8>> = window
+            .par_chunks(256)
+            .map(render)
+            .collect::<Result<_, _>>()?;
+        for part in parts {
+            w.write_all(&part).map_err(write_err)?;
         }
     }
-    w.finish()
+    w.flush().map_err(write_err)
 }

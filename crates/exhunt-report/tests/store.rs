@@ -77,7 +77,14 @@ fn stores_write_what_the_in_memory_writers_write() {
         cstore.push(&contexts[k]).unwrap();
     }
     assert_eq!(store.len(), 300);
-    let written = store.write_jsonl(&dir.path().join("disk.jsonl")).unwrap();
+    let mut order = Vec::new();
+    let written = store
+        .write_jsonl(&dir.path().join("disk.jsonl"), |f| order.push(f.id.clone()))
+        .unwrap();
+    assert_eq!(
+        order,
+        expected.iter().map(|f| f.id.clone()).collect::<Vec<_>>()
+    );
     assert_eq!(written.len(), 300);
     write_timeline(&dir.path().join("disk.csv"), &written, cstore).unwrap();
 

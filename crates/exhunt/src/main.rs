@@ -108,6 +108,9 @@ struct ScanArgs {
     /// Do not print the terminal summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Print the wall time of each stage (rule loading, scan, writing, exports) to stderr.
+    #[arg(long)]
+    timings: bool,
     /// Only evaluate events at or after this time (RFC 3339, e.g. 2021-03-01T00:00:00Z).
     #[arg(long, value_parser = parse_time)]
     from: Option<chrono::DateTime<chrono::Utc>>,
@@ -237,13 +240,16 @@ fn load_rules(
 }
 
 fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
+    let mut timer = StageTimer::new(args.timings);
     let collection = open_collection(&args.paths)?;
+    timer.mark("collect and classify");
     let load_opts = exhunt_detect::LoadOptions {
         min_level: args.min_level.clone(),
         statuses: args.statuses.clone(),
         tags: args.tags.clone(),
     };
     let (mut detector, diags) = load_rules(&args.sigma, args.rules_only, &load_opts)?;
+    timer.mark("load Sigma rules");
     let kb = load_kb(args.attack.as_deref())?;
     let (iocs, ioc_warnings) = exhunt_ioc::IocSet::load(!args.no_builtin_iocs, &args.ioc)
         .context("cannot load the indicators")?;
@@ -265,6 +271,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         ),
         None => None,
     };
+    timer.mark("load knowledge base, indicators, YARA");
     let rules_loaded = (detector.detection_rule_count() + detector.correlation_rule_count()) as u64;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
@@ -292,6 +299,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         Some(stores),
     )?;
     pb.finish_and_clear();
+    timer.mark("parse and detect");
     let scan::ScanResult {
         artifacts,
         build_evidence,
@@ -327,10 +335,8 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
             format!("YARA rule file not loaded: {}", d.reason),
         )
     }));
-    let written = store.write_jsonl(&args.out.join("findings.jsonl"))?;
-    exhunt_report::write_timeline(&args.out.join("timeline.csv"), &written, context)?;
-
-    // One pass over the written findings feeds everything that summarises them.
+    // Writing findings.jsonl reads every finding back once: that pass feeds everything that
+    // summarises them.
     let mut verdict = exhunt_report::VerdictBuilder::default();
     let mut profile = exhunt_attribute::ProfileBuilder::default();
     let mut exploitation = Vec::new();
@@ -338,11 +344,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let mut findings_by_tag = BTreeMap::new();
     let mut findings_by_level = BTreeMap::new();
     let mut findings_total = 0u64;
-    for f in exhunt_report::FindingsReader::open(written.path())? {
-        let f = f?;
+    let written = store.write_jsonl(&args.out.join("findings.jsonl"), |f| {
         findings_total += 1;
-        verdict.add(&f);
-        profile.add(&f);
+        verdict.add(f);
+        profile.add(f);
         *findings_by_rule
             .entry(format!("{} ({})", f.rule.title, f.rule.id))
             .or_insert(0u64) += 1;
@@ -359,7 +364,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
                 ));
             }
         }
-    }
+    })?;
+    timer.mark("write findings.jsonl (verdict, profile)");
+    exhunt_report::write_timeline(&args.out.join("timeline.csv"), &written, context)?;
+    timer.mark("write timeline.csv");
     let exposure = exposure_of(&conclusion, &exploitation, application_host.as_deref());
     let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
 
@@ -406,8 +414,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     exhunt_report::write_summary(&args.out.join("summary.json"), &summary)?;
     write_json(&args.out.join("exposure.json"), &exposure)?;
     write_json(&args.out.join("attribution.json"), &attribution)?;
+    timer.mark("exposure, attribution, summary");
     let export = exhunt_export::write_all(&args.out)
         .with_context(|| format!("cannot write the reports in {}", args.out.display()))?;
+    timer.mark("exports");
     if !args.quiet {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -448,6 +458,37 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--timings`: the wall time of each stage, on stderr (never in the outputs, which must not
+/// depend on the clock).
+struct StageTimer {
+    on: bool,
+    start: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl StageTimer {
+    fn new(on: bool) -> Self {
+        let now = std::time::Instant::now();
+        StageTimer {
+            on,
+            start: now,
+            last: now,
+        }
+    }
+
+    fn mark(&mut self, stage: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {stage:<42} {:>8.3} s  (total {:.3} s)",
+                (now - self.last).as_secs_f64(),
+                (now - self.start).as_secs_f64()
+            );
+            self.last = now;
+        }
+    }
 }
 
 /// Inputs are evidence: never write into them.
