@@ -185,7 +185,7 @@ impl FindingStore {
             source,
         };
         let spill = &self.spill;
-        let load = |e: &FindingEntry| -> Result<(Finding, Vec<u8>), ReportError> {
+        let load = |e: &FindingEntry| -> Result<(Finding, Vec<u8>, Vec<u8>), ReportError> {
             let mut bytes = spill.read(&reader, e.offset, e.len)?;
             let mut f: Finding =
                 serde_json::from_slice(&bytes).map_err(|err| ReportError::Read {
@@ -199,44 +199,50 @@ impl FindingStore {
                     .expect("findings serialize");
                 bytes.push(b'\n');
             }
-            Ok((f, bytes))
+            // Its timeline.csv row is rendered now, while the finding is parsed anyway.
+            let mut row = crate::TimelineRows::new();
+            row.finding(&f);
+            Ok((f, bytes, row.take()))
         };
+        let mut row_spill = Spill::create(&self.spill.path.with_extension("rows.spill"))?;
         let mut rows = Vec::with_capacity(self.entries.len());
-        let mut written = 0u64;
         // Reading back and parsing dominate: a window at a time in parallel, written in order.
         for window in self.entries.chunks(WINDOW) {
-            let loaded: Vec<(Finding, Vec<u8>)> =
+            let loaded: Vec<(Finding, Vec<u8>, Vec<u8>)> =
                 window.par_iter().map(load).collect::<Result<_, _>>()?;
-            for (e, (f, bytes)) in window.iter().zip(loaded) {
+            for (e, (f, bytes, row)) in window.iter().zip(loaded) {
                 w.write_all(&bytes).map_err(write_err)?;
                 each(&f);
+                let (offset, len) = row_spill.push(&row)?;
                 rows.push(TimelineRow {
                     time: e.key.time,
                     kind: 0,
                     path: e.key.path.clone(),
                     locator: e.key.line.or(e.key.record),
-                    offset: written,
-                    len: bytes.len() as u32,
+                    offset,
+                    len,
                 });
-                written += bytes.len() as u64;
             }
         }
         w.flush().map_err(write_err)?;
         Ok(WrittenFindings {
             path: out.to_path_buf(),
             rows,
+            row_spill,
         })
     }
 }
 
 /// Records handled per parallel window when writing out: enough to keep both cores busy, few
 /// enough that a window's parsed records stay small in memory.
-const WINDOW: usize = 4096;
+const WINDOW: usize = 512;
 
-/// Where each finding of a written `findings.jsonl` lies, for the timeline.
+/// A written `findings.jsonl`, and each finding's timeline row ready to be placed.
 pub struct WrittenFindings {
     path: PathBuf,
     rows: Vec<TimelineRow>,
+    /// The findings' timeline.csv rows, rendered while writing findings.jsonl.
+    row_spill: Spill,
 }
 
 impl WrittenFindings {
@@ -326,14 +332,11 @@ impl ContextStore {
 /// reading each row back from disk as it is written.
 pub fn write_timeline(
     path: &Path,
-    findings: &WrittenFindings,
+    mut findings: WrittenFindings,
     mut context: ContextStore,
 ) -> Result<(), ReportError> {
     let context_reader = context.spill.reader()?;
-    let findings_file = File::open(&findings.path).map_err(|e| ReportError::Read {
-        path: findings.path.clone(),
-        reason: e.to_string(),
-    })?;
+    let rows_reader = findings.row_spill.reader()?;
     // The same event next to two findings was kept twice: once is enough.
     context.entries.sort_by(|a, b| a.0.cmp(&b.0));
     context.entries.dedup_by(|a, b| a.0 == b.0);
@@ -370,13 +373,8 @@ pub fn write_timeline(
         let mut out = crate::TimelineRows::new();
         for (row, is_finding) in rows {
             if *is_finding {
-                let f = crate::read_finding_at(
-                    &findings_file,
-                    &findings.path,
-                    row.offset,
-                    row.len as usize,
-                )?;
-                out.finding(&f);
+                let bytes = findings.row_spill.read(&rows_reader, row.offset, row.len)?;
+                out.raw(&bytes);
             } else {
                 let bytes = context.spill.read(&context_reader, row.offset, row.len)?;
                 let c: ContextEvent =

@@ -86,7 +86,7 @@ fn stores_write_what_the_in_memory_writers_write() {
         expected.iter().map(|f| f.id.clone()).collect::<Vec<_>>()
     );
     assert_eq!(written.len(), 300);
-    write_timeline(&dir.path().join("disk.csv"), &written, cstore).unwrap();
+    write_timeline(&dir.path().join("disk.csv"), written, cstore).unwrap();
 
     let read = |n: &str| std::fs::read(dir.path().join(n)).unwrap();
     assert_eq!(read("disk.jsonl"), read("mem.jsonl"));
