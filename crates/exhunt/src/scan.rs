@@ -140,9 +140,13 @@ pub fn run(
     };
     let stores = stores.map(Mutex::new);
     let store_error: Mutex<Option<exhunt_report::ReportError>> = Mutex::new(None);
-    let outcomes: Vec<ArtifactOutcome> = collection
-        .artifacts
-        .par_iter()
+    // Largest artifacts first, one task each: a chunk of artifacts run in sequence on one thread
+    // cannot be stolen, and a big log left for the end keeps one core busy alone.
+    let mut schedule: Vec<&Artifact> = collection.artifacts.iter().collect();
+    schedule.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    let mut outcomes: Vec<(&str, ArtifactOutcome)> = schedule
+        .into_par_iter()
+        .with_max_len(1)
         .map(|artifact| {
             let mut out = process_artifact(artifact, engines, &budget, window);
             let findings = std::mem::take(&mut out.findings);
@@ -158,9 +162,12 @@ pub fn run(
                 }
             }
             progress.inc(artifact.size.max(1));
-            out
+            (artifact.path.as_str(), out)
         })
         .collect();
+    // Back in collection order (sorted by path), so what is merged below does not depend on
+    // the schedule.
+    outcomes.sort_by(|a, b| a.0.cmp(b.0));
     if let Some(e) = store_error.into_inner().expect("error lock") {
         return Err(e);
     }
@@ -171,7 +178,7 @@ pub fn run(
     let mut correlation_overflow = false;
     let mut build_evidence = exhunt_exposure::BuildEvidence::new();
     let mut application_host = None;
-    for o in outcomes {
+    for (_, o) in outcomes {
         artifacts.push(o.stat);
         build_evidence.merge(o.build_evidence);
         if application_host.is_none() {
