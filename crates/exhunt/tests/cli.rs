@@ -92,6 +92,7 @@ fn scan_finds_ssrf_with_evidence_and_leaves_input_untouched() {
         case.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--timings",
     ]);
     assert_eq!(
         o.status.code(),
@@ -100,6 +101,18 @@ fn scan_finds_ssrf_with_evidence_and_leaves_input_untouched() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(before, hash_tree(&case), "the scan changed its input");
+    // The scratch files findings and context spill into are gone; the stages were timed.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.ends_with(".spill"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for stage in ["load Sigma rules", "parse and detect", "exports"] {
+        assert!(stderr.contains(&format!("timing: {stage}")), "{stderr}");
+    }
 
     let findings = std::fs::read_to_string(out.join("findings.jsonl")).unwrap();
     let f: serde_json::Value = serde_json::from_str(findings.lines().next().unwrap()).unwrap();
