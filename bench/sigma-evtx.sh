@@ -37,7 +37,7 @@ echo "corpus: $copies copies x $per_copy records = $records records" >&2
 
 /usr/bin/time -v $bin rules check "$rules" > "$work/check.txt" 2> "$work/time-startup.txt"
 startup=$(grep 'Elapsed (wall clock)' "$work/time-startup.txt" | awk '{print $NF}')
-/usr/bin/time -v $bin scan "$work/corpus" --rules-only --sigma "$rules" --out "$work/out" -q 2> "$work/time-scan.txt"
+/usr/bin/time -v $bin scan "$work/corpus" --rules-only --sigma "$rules" --out "$work/out" -q --timings 2> "$work/time-scan.txt"
 wall=$(grep 'Elapsed (wall clock)' "$work/time-scan.txt" | awk '{print $NF}')
 secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
 rss=$(grep 'Maximum resident set size' "$work/time-scan.txt" | awk '{print $NF}')
@@ -49,6 +49,11 @@ echo "wall:           ${secs} s"
 python3 -c "print(f'events/s:       {$records/$secs:,.0f}')"
 python3 -c "print(f'peak RSS:       {$rss/1024:.1f} MiB')"
 echo "findings:       $findings (capped per rule, see summary.json findings_dropped)"
+echo "stages (wall time, peak memory so far):"
+grep '^timing:' "$work/time-scan.txt" | sed 's/^timing: /  /'
+# The scan phase alone, without loading rules and writing reports.
+scan_secs=$(grep '^timing: parse and detect' "$work/time-scan.txt" | awk '{print $5}')
+python3 -c "print(f'parse+detect:   {$records/$scan_secs:,.0f} events/s (that stage alone)')"
 for peer in hayabusa chainsaw; do
   if command -v "$peer" >/dev/null 2>&1; then
     echo "$peer found: run it on $work/corpus with the same rules for a side-by-side figure"
