@@ -33,6 +33,7 @@ struct Scan {
     findings: Vec<serde_json::Value>,
     summary: serde_json::Value,
     exposure: serde_json::Value,
+    attribution: serde_json::Value,
     stdout: String,
 }
 
@@ -67,10 +68,14 @@ fn scan_sample() -> Scan {
         serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
     let exposure =
         serde_json::from_slice(&std::fs::read(out.path().join("exposure.json")).unwrap()).unwrap();
+    let attribution =
+        serde_json::from_slice(&std::fs::read(out.path().join("attribution.json")).unwrap())
+            .unwrap();
     Scan {
         findings,
         summary,
         exposure,
+        attribution,
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
     }
 }
@@ -320,4 +325,120 @@ fn indicators_and_yara_flag_attackers_and_web_shells() {
                 .ends_with(".aspx")
             && f["evidence"][0]["line"].is_null()
     }));
+}
+
+/// Rank of an ICD 203 likelihood phrase, weakest first.
+fn likelihood_rank(words: &str) -> usize {
+    [
+        "almost no chance",
+        "very unlikely",
+        "unlikely",
+        "roughly even chance",
+        "likely",
+        "very likely",
+        "almost certain",
+    ]
+    .iter()
+    .position(|w| words.starts_with(w))
+    .unwrap_or_else(|| panic!("not an ICD 203 phrase: {words}"))
+}
+
+/// The sample is a HAFNIUM-style intrusion before the patch, with HAFNIUM's published addresses
+/// and tooling: HAFNIUM comes first, for reasons a reader can check.
+#[test]
+fn attribution_names_hafnium_first_with_its_reasons() {
+    let scan = scan_sample();
+    let a = &scan.attribution;
+    let top = &a["hypotheses"][0];
+    assert_eq!(top["id"], "G0125", "{}", a["headline"]);
+    assert!(likelihood_rank(top["likelihood_words"].as_str().unwrap()) >= 4);
+    let reasons = serde_json::to_string(&top["supporting"]).unwrap();
+    assert!(
+        reasons.contains("pre-patch") || reasons.contains("before the patch"),
+        "{reasons}"
+    );
+    // Every supporting item points at findings of the scan.
+    let ids: BTreeSet<&str> = scan
+        .findings
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for item in top["supporting"].as_array().unwrap() {
+        for id in item["finding_ids"].as_array().into_iter().flatten() {
+            assert!(ids.contains(id.as_str().unwrap()), "{id} is no finding");
+        }
+    }
+}
+
+/// The same intrusion without the attacker's indicators (indicator findings dropped, every
+/// public address replaced by a documentation address) and 45 days later, after the patch:
+/// what is left is tradecraft many actors share, so the answer must be weak.
+#[test]
+fn attribution_without_indicators_and_timing_is_weak() {
+    let scan = scan_sample();
+    let public_ipv4 = regex::Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").unwrap();
+    let mut replaced: std::collections::BTreeMap<String, String> = Default::default();
+    let mut lines = String::new();
+    for f in &scan.findings {
+        let ioc = f["fields"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.starts_with("ioc_"));
+        if ioc {
+            continue;
+        }
+        let mut f = f.clone();
+        if let Some(t) = f["time"].as_str() {
+            let t: chrono::DateTime<chrono::Utc> = t.parse().unwrap();
+            let later = t + chrono::Duration::days(45);
+            f["time"] = later
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                .into();
+        }
+        let text = serde_json::to_string(&f).unwrap();
+        let text = public_ipv4.replace_all(&text, |c: &regex::Captures<'_>| {
+            let ip = &c[0];
+            let private = ip
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|a| a.is_private() || a.is_loopback() || a.is_unspecified());
+            if private || ip.parse::<std::net::Ipv4Addr>().is_err() {
+                return ip.to_string();
+            }
+            let n = replaced.len() + 1;
+            replaced
+                .entry(ip.to_string())
+                .or_insert_with(|| format!("198.51.100.{n}"))
+                .clone()
+        });
+        lines.push_str(&text);
+        lines.push('\n');
+    }
+    assert!(
+        !replaced.is_empty(),
+        "the sample's attacker addresses were not found"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("findings.jsonl"), lines).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
+        .args(["attribute", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("attribution.json")).unwrap())
+            .unwrap();
+    let top = &a["hypotheses"][0];
+    let weak = a["insufficient_evidence"] == true
+        || likelihood_rank(top["likelihood_words"].as_str().unwrap()) <= 3;
+    assert!(weak, "{}", a["headline"]);
+    assert_ne!(top["confidence"], "high", "{}", a["headline"]);
+    // And the full case was stronger: the indicators and timing carried weight.
+    let full = &scan.attribution["hypotheses"][0];
+    assert!(full["posterior"].as_f64().unwrap() > top["posterior"].as_f64().unwrap());
 }
