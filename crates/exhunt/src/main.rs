@@ -716,9 +716,13 @@ fn print_exposure_line(out: &mut dyn Write, r: &exhunt_exposure::ExposureReport)
 }
 
 fn cmd_attribute(args: AttributeArgs) -> Result<ExitCode> {
-    let findings = exhunt_report::read_findings_jsonl(&args.dir.join("findings.jsonl"))?;
+    // Streamed: a scan folder may hold far more findings than fit in memory.
+    let mut profile = exhunt_attribute::ProfileBuilder::default();
+    for f in exhunt_report::FindingsReader::open(&args.dir.join("findings.jsonl"))? {
+        profile.add(&f?);
+    }
     let kb = load_kb(args.attack.as_deref())?;
-    let attribution = exhunt_attribute::attribute(&exhunt_attribute::profile(&findings), &kb);
+    let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
     write_json(&args.dir.join("attribution.json"), &attribution)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
