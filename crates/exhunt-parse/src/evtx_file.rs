@@ -83,7 +83,7 @@ pub(crate) fn parse(
         };
         consecutive_errors = 0;
         good += 1;
-        let value: serde_json::Value = match serde_json::from_str(&rec.data) {
+        let value: crate::json::Value<'_> = match serde_json::from_str(&rec.data) {
             Ok(v) => v,
             Err(e) => {
                 acc.warn(format!(

@@ -20,7 +20,7 @@ pub(crate) fn parse(
         if text.is_empty() {
             continue;
         }
-        let value: serde_json::Value = match serde_json::from_str(text) {
+        let value: crate::json::Value<'_> = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
                 acc.warn(format!("line {}: not valid JSON ({e}); skipped", line.no));

@@ -29,6 +29,7 @@ use exhunt_model::{ArtifactKind, Event};
 mod evtx_file;
 mod exchange;
 mod iis;
+mod json;
 mod jsonl;
 mod lines;
 mod time;

@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::json::{Map, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
 use exhunt_model::LogSource;
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use crate::time::{from_epoch_secs, parse_iso};
 
@@ -108,7 +108,7 @@ impl<'v> Normalized<'v> {
 
 /// A JSON value as a field value: strings borrowed, numbers and bools rendered, `{"#text": x}`
 /// unwrapped, arrays joined by newlines, null empty.
-fn scalar(v: &Value) -> Option<Cow<'_, str>> {
+fn scalar<'v>(v: &'v Value<'v>) -> Option<Cow<'v, str>> {
     match v {
         Value::String(s) => Some(Cow::Borrowed(s)),
         Value::Number(n) => Some(Cow::Owned(n.to_string())),
@@ -126,7 +126,7 @@ fn scalar(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// `obj[name]["#attributes"][attr]`, `obj[name + "_attributes"][attr]` or `obj[name][attr]`.
-fn attr<'v>(obj: &'v Map<String, Value>, name: &str, attr: &str) -> Option<&'v Value> {
+fn attr<'v>(obj: &'v Map<'v>, name: &str, attr: &str) -> Option<&'v Value<'v>> {
     let direct = obj.get(name);
     direct
         .and_then(|v| v.get("#attributes"))
@@ -139,7 +139,7 @@ fn attr<'v>(obj: &'v Map<String, Value>, name: &str, attr: &str) -> Option<&'v V
 }
 
 /// Dotted path lookup that accepts both nested objects and flattened dotted keys.
-fn path<'v>(v: &'v Value, p: &str) -> Option<&'v Value> {
+fn path<'v>(v: &'v Value<'v>, p: &str) -> Option<&'v Value<'v>> {
     let obj = v.as_object()?;
     if let Some(x) = obj.get(p) {
         return Some(x);
@@ -148,7 +148,7 @@ fn path<'v>(v: &'v Value, p: &str) -> Option<&'v Value> {
     path(obj.get(head)?, rest)
 }
 
-fn time_of(v: &Value) -> Option<DateTime<Utc>> {
+fn time_of(v: &Value<'_>) -> Option<DateTime<Utc>> {
     match v {
         Value::String(s) => {
             parse_iso(s).or_else(|| s.parse::<f64>().ok().and_then(from_epoch_secs))
@@ -189,27 +189,27 @@ impl<'v> Builder<'v> {
         self.fields.push((k.into(), v));
     }
 
-    fn push_opt(&mut self, k: &'static str, v: Option<&'v Value>) {
+    fn push_opt(&mut self, k: &'static str, v: Option<&'v Value<'v>>) {
         if let Some(s) = v.and_then(scalar) {
             self.push(k, s);
         }
     }
 
-    fn event_id(&mut self, v: Option<&'v Value>) {
+    fn event_id(&mut self, v: Option<&'v Value<'v>>) {
         if let Some(s) = v.and_then(scalar) {
             self.event_id = parse_eid(&s);
             self.push("EventID", s);
         }
     }
 
-    fn channel(&mut self, v: Option<&'v Value>) {
+    fn channel(&mut self, v: Option<&'v Value<'v>>) {
         if let Some(s) = v.and_then(scalar) {
             self.channel_idx = Some(self.fields.len());
             self.push("Channel", s);
         }
     }
 
-    fn time(&mut self, v: Option<&'v Value>) {
+    fn time(&mut self, v: Option<&'v Value<'v>>) {
         if self.time.is_none()
             && let Some(t) = v.and_then(time_of)
         {
@@ -222,7 +222,7 @@ impl<'v> Builder<'v> {
     }
 
     /// EventData-like content: named values, `Data` / `#text` as unnamed values.
-    fn data(&mut self, v: &'v Value) {
+    fn data(&mut self, v: &'v Value<'v>) {
         match v {
             Value::Object(m) => {
                 for (k, x) in m {
@@ -240,7 +240,7 @@ impl<'v> Builder<'v> {
         }
     }
 
-    fn unnamed_values(&mut self, v: &'v Value) {
+    fn unnamed_values(&mut self, v: &'v Value<'v>) {
         match v {
             Value::Array(a) => a.iter().for_each(|x| self.unnamed_values(x)),
             Value::Object(m) => {
@@ -268,7 +268,7 @@ impl<'v> Builder<'v> {
         }
     }
 
-    fn named(&mut self, k: &'v str, v: &'v Value) {
+    fn named(&mut self, k: &'v str, v: &'v Value<'v>) {
         match v {
             Value::Object(m) if !m.contains_key("#text") => self.nested(v),
             _ => {
@@ -280,7 +280,7 @@ impl<'v> Builder<'v> {
     }
 
     /// UserData-like nested content: every leaf by its own name.
-    fn nested(&mut self, v: &'v Value) {
+    fn nested(&mut self, v: &'v Value<'v>) {
         if let Value::Object(m) = v {
             for (k, x) in m {
                 if k.starts_with('#') || k == "xmlns" || k.ends_with("_attributes") {
@@ -291,7 +291,7 @@ impl<'v> Builder<'v> {
         }
     }
 
-    fn finish(mut self, message: Option<&'v Value>) -> Normalized<'v> {
+    fn finish(mut self, message: Option<&'v Value<'v>>) -> Normalized<'v> {
         if !self.unnamed.is_empty() {
             let joined = self.unnamed.join("\n");
             let unnamed = std::mem::take(&mut self.unnamed);
@@ -356,7 +356,7 @@ fn add_aliases(n: &mut Normalized<'_>) {
 }
 
 /// Normalize one JSON event of any supported shape. `None` when it is not a JSON object.
-pub(crate) fn normalize(root: &Value) -> Option<Normalized<'_>> {
+pub(crate) fn normalize<'v>(root: &'v Value<'v>) -> Option<Normalized<'v>> {
     let obj = root.as_object()?;
     if let Some(ev) = obj.get("Event").and_then(Value::as_object)
         && let Some(sys) = ev.get("System").and_then(Value::as_object)
@@ -379,9 +379,9 @@ pub(crate) fn normalize(root: &Value) -> Option<Normalized<'_>> {
 
 /// evtx_dump / evtx crate (both attribute styles) and Velociraptor.
 fn from_system<'v>(
-    sys: &'v Map<String, Value>,
-    parent: &'v Map<String, Value>,
-    message: Option<&'v Value>,
+    sys: &'v Map<'v>,
+    parent: &'v Map<'v>,
+    message: Option<&'v Value<'v>>,
 ) -> Normalized<'v> {
     let mut b = Builder::new();
     b.event_id(sys.get("EventID"));
@@ -408,7 +408,7 @@ fn from_system<'v>(
 }
 
 /// Elastic / Winlogbeat documents.
-fn from_elastic(root: &Value) -> Normalized<'_> {
+fn from_elastic<'v>(root: &'v Value<'v>) -> Normalized<'v> {
     let mut b = Builder::new();
     b.event_id(path(root, "winlog.event_id").or_else(|| path(root, "event.code")));
     b.channel(path(root, "winlog.channel"));
@@ -447,9 +447,9 @@ fn from_elastic(root: &Value) -> Normalized<'_> {
 }
 
 /// Flat exports (OTRF Security-Datasets, nxlog): metadata keys mapped, others are event data.
-fn from_flat(obj: &Map<String, Value>) -> Normalized<'_> {
+fn from_flat<'v>(obj: &'v Map<'v>) -> Normalized<'v> {
     let mut b = Builder::new();
-    let first = |keys: &[&str]| keys.iter().find_map(|k| obj.get(*k));
+    let first = |keys: &[&str]| keys.iter().find_map(|k| obj.get(k));
     b.event_id(first(&["EventID", "EventId", "event_id"]));
     b.channel(first(&["Channel", "channel"]));
     b.push_opt(
@@ -493,7 +493,7 @@ fn from_flat(obj: &Map<String, Value>) -> Normalized<'_> {
         "message",
     ];
     for (k, v) in obj {
-        if META.contains(&k.as_str()) {
+        if META.contains(&k) {
             continue;
         }
         b.named(k, v);
