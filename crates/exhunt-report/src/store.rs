@@ -165,7 +165,7 @@ impl FindingStore {
     pub fn write_jsonl(
         mut self,
         out: &Path,
-        mut each: impl FnMut(&Finding),
+        mut each: impl FnMut(&Finding) + Send,
     ) -> Result<WrittenFindings, ReportError> {
         let reader = self.spill.reader()?;
         // Stable: findings with equal keys come from one event of one artifact, pushed in order.
@@ -206,24 +206,47 @@ impl FindingStore {
         };
         let mut row_spill = Spill::create(&self.spill.path.with_extension("rows.spill"))?;
         let mut rows = Vec::with_capacity(self.entries.len());
+        let entries = &self.entries;
         // Reading back and parsing dominate: a window at a time in parallel, written in order.
-        for window in self.entries.chunks(WINDOW) {
-            let loaded: Vec<(Finding, Vec<u8>, Vec<u8>)> =
-                window.par_iter().map(load).collect::<Result<_, _>>()?;
-            for (e, (f, bytes, row)) in window.iter().zip(loaded) {
-                w.write_all(&bytes).map_err(write_err)?;
-                each(&f);
-                let (offset, len) = row_spill.push(&row)?;
-                rows.push(TimelineRow {
-                    time: e.key.time,
-                    kind: 0,
-                    path: e.key.path.clone(),
-                    locator: e.key.line.or(e.key.record),
-                    offset,
-                    len,
-                });
+        // `each` runs on its own thread, a window behind, so it overlaps the next window's work.
+        std::thread::scope(|scope| -> Result<(), ReportError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
+            let consumer = scope.spawn(move || {
+                for batch in rx {
+                    batch.iter().for_each(&mut each);
+                }
+            });
+            let produced = (|| {
+                for window in entries.chunks(WINDOW) {
+                    let loaded: Vec<(Finding, Vec<u8>, Vec<u8>)> =
+                        window.par_iter().map(load).collect::<Result<_, _>>()?;
+                    let mut batch = Vec::with_capacity(loaded.len());
+                    for (e, (f, bytes, row)) in window.iter().zip(loaded) {
+                        w.write_all(&bytes).map_err(write_err)?;
+                        let (offset, len) = row_spill.push(&row)?;
+                        rows.push(TimelineRow {
+                            time: e.key.time,
+                            kind: 0,
+                            path: e.key.path.clone(),
+                            locator: e.key.line.or(e.key.record),
+                            offset,
+                            len,
+                        });
+                        batch.push(f);
+                    }
+                    if tx.send(batch).is_err() {
+                        // The consumer is gone (it panicked): its join below says why.
+                        break;
+                    }
+                }
+                Ok(())
+            })();
+            drop(tx);
+            if let Err(panic) = consumer.join() {
+                std::panic::resume_unwind(panic);
             }
-        }
+            produced
+        })?;
         w.flush().map_err(write_err)?;
         Ok(WrittenFindings {
             path: out.to_path_buf(),
@@ -235,7 +258,7 @@ impl FindingStore {
 
 /// Records handled per parallel window when writing out: enough to keep both cores busy, few
 /// enough that a window's parsed records stay small in memory.
-const WINDOW: usize = 512;
+const WINDOW: usize = 256;
 
 /// A written `findings.jsonl`, and each finding's timeline row ready to be placed.
 pub struct WrittenFindings {
