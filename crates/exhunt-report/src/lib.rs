@@ -389,16 +389,11 @@ pub fn write_timeline_csv(
 /// render a slice of the timeline and the slices are written in order.
 pub(crate) struct TimelineRows {
     w: csv::Writer<Vec<u8>>,
-    /// Bytes before what `w` holds, in order.
-    pending: Vec<u8>,
 }
 
 impl TimelineRows {
     pub(crate) fn new() -> Self {
-        TimelineRows {
-            w: Self::writer(),
-            pending: Vec::new(),
-        }
+        TimelineRows { w: Self::writer() }
     }
 
     fn writer() -> csv::Writer<Vec<u8>> {
@@ -435,25 +430,11 @@ impl TimelineRows {
             .expect("writing CSV into memory cannot fail");
     }
 
-    /// Append rows rendered elsewhere.
-    pub(crate) fn raw(&mut self, bytes: &[u8]) {
-        let rendered = self.take_rendered();
-        self.pending.extend_from_slice(&rendered);
-        self.pending.extend_from_slice(bytes);
-    }
-
-    fn take_rendered(&mut self) -> Vec<u8> {
+    /// The bytes rendered so far (and start afresh).
+    pub(crate) fn take(&mut self) -> Vec<u8> {
         std::mem::replace(&mut self.w, Self::writer())
             .into_inner()
             .expect("flushing CSV into memory cannot fail")
-    }
-
-    /// The bytes rendered so far (and start afresh).
-    pub(crate) fn take(&mut self) -> Vec<u8> {
-        let rendered = self.take_rendered();
-        let mut out = std::mem::take(&mut self.pending);
-        out.extend_from_slice(&rendered);
-        out
     }
 
     pub(crate) fn finding(&mut self, f: &Finding) {

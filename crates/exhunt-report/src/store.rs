@@ -175,15 +175,8 @@ impl FindingStore {
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             .map(|(h, _)| h.clone());
-        let file = File::create(out).map_err(|source| ReportError::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        let mut w = BufWriter::with_capacity(1 << 16, file);
-        let write_err = |source| ReportError::Write {
-            path: out.to_path_buf(),
-            source,
-        };
+        let mut w = crate::create(out)?;
+        let write_err = crate::io_err(out);
         let spill = &self.spill;
         let load = |e: &FindingEntry| -> Result<(Finding, Vec<u8>, Vec<u8>), ReportError> {
             let mut bytes = spill.read(&reader, e.offset, e.len)?;
@@ -222,7 +215,7 @@ impl FindingStore {
                         window.par_iter().map(load).collect::<Result<_, _>>()?;
                     let mut batch = Vec::with_capacity(loaded.len());
                     for (e, (f, bytes, row)) in window.iter().zip(loaded) {
-                        w.write_all(&bytes).map_err(write_err)?;
+                        w.write_all(&bytes).map_err(&write_err)?;
                         let (offset, len) = row_spill.push(&row)?;
                         rows.push(TimelineRow {
                             time: e.key.time,
@@ -247,7 +240,7 @@ impl FindingStore {
             }
             produced
         })?;
-        w.flush().map_err(write_err)?;
+        w.flush().map_err(&write_err)?;
         Ok(WrittenFindings {
             path: out.to_path_buf(),
             rows,
@@ -341,14 +334,6 @@ impl ContextStore {
         ));
         Ok(())
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 /// Write `timeline.csv` from the written findings and the context events, in time order,
@@ -380,24 +365,22 @@ pub fn write_timeline(
     order.extend(context_rows.iter().map(|r| (r, false)));
     order.sort_by(|a, b| a.0.order().cmp(&b.0.order()));
 
-    let file = File::create(path).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut w = BufWriter::with_capacity(1 << 16, file);
-    let write_err = |source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let mut w = crate::create(path)?;
+    let write_err = crate::io_err(path);
     let mut header = crate::TimelineRows::new();
     header.header();
-    w.write_all(&header.take()).map_err(write_err)?;
+    w.write_all(&header.take()).map_err(&write_err)?;
     let render = |rows: &[(&TimelineRow, bool)]| -> Result<Vec<u8>, ReportError> {
-        let mut out = crate::TimelineRows::new();
+        let mut out = Vec::new();
+        let mut context_rows = crate::TimelineRows::new();
         for (row, is_finding) in rows {
             if *is_finding {
-                let bytes = findings.row_spill.read(&rows_reader, row.offset, row.len)?;
-                out.raw(&bytes);
+                // Rendered while findings.jsonl was written: copied as they are.
+                out.extend_from_slice(&findings.row_spill.read(
+                    &rows_reader,
+                    row.offset,
+                    row.len,
+                )?);
             } else {
                 let bytes = context.spill.read(&context_reader, row.offset, row.len)?;
                 let c: ContextEvent =
@@ -405,10 +388,11 @@ pub fn write_timeline(
                         path: context.spill.path.clone(),
                         reason: format!("at byte {}: {e}", row.offset),
                     })?;
-                out.context(&c);
+                context_rows.context(&c);
+                out.extend_from_slice(&context_rows.take());
             }
         }
-        Ok(out.take())
+        Ok(out)
     };
     for window in order.chunks(WINDOW) {
         let parts: Vec<Vec<u8>> = window
@@ -416,8 +400,8 @@ pub fn write_timeline(
             .map(render)
             .collect::<Result<_, _>>()?;
         for part in parts {
-            w.write_all(&part).map_err(write_err)?;
+            w.write_all(&part).map_err(&write_err)?;
         }
     }
-    w.flush().map_err(write_err)
+    w.flush().map_err(&write_err)
 }
