@@ -522,7 +522,12 @@ impl Gather {
 
 /// Read `dir`'s inputs: errors name the file (and line or row); problems with optional inputs
 /// become warnings.
-pub(crate) fn read_input(dir: &Path, warnings: &mut Vec<String>) -> Result<Input, ExportError> {
+/// `timeline.csv` is only indexed when `with_context` (timeline.jsonl is to be written).
+pub(crate) fn read_input(
+    dir: &Path,
+    warnings: &mut Vec<String>,
+    with_context: bool,
+) -> Result<Input, ExportError> {
     let fpath = dir.join("findings.jsonl");
     let spath = dir.join("summary.json");
     let summary = match std::fs::read_to_string(&spath) {
@@ -549,7 +554,7 @@ pub(crate) fn read_input(dir: &Path, warnings: &mut Vec<String>) -> Result<Input
     };
 
     let tpath = dir.join("timeline.csv");
-    let has_timeline = tpath.exists();
+    let has_timeline = with_context && tpath.exists();
     // The two big inputs are independent: read them side by side.
     let (findings, context) = std::thread::scope(|s| {
         let context = has_timeline.then(|| s.spawn(|| index_context(&tpath)));
@@ -564,7 +569,9 @@ pub(crate) fn read_input(dir: &Path, warnings: &mut Vec<String>) -> Result<Input
             (Some(c), p)
         }
         None => {
-            warnings.push("timeline.csv is missing: no context events".into());
+            if with_context {
+                warnings.push("timeline.csv is missing: no context events".into());
+            }
             (None, Interner::default())
         }
     };

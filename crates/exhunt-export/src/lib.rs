@@ -38,6 +38,9 @@ use serde_json::Value;
 use input::Input;
 
 pub use attack::{TACTICS, tactics_of, technique_name, techniques_of};
+pub use timeline::{
+    findings_csv_header, findings_csv_row, timeline_context_row, timeline_finding_row,
+};
 
 /// What can stop an export.
 #[derive(Debug, thiserror::Error)]
@@ -70,25 +73,56 @@ pub const FINDINGS_CSV: &str = "findings.csv";
 
 /// Read `dir` and (re)write every export into it.
 pub fn write_all(dir: &Path) -> Result<ExportReport, ExportError> {
+    write_all_except(dir, &[])
+}
+
+/// Read `dir` and (re)write every export into it but those named in `skip`: a scan writes
+/// [`FINDINGS_CSV`] and [`TIMELINE_JSONL`] itself, alongside `findings.jsonl` and
+/// `timeline.csv`, with [`findings_csv_row`], [`timeline_finding_row`] and
+/// [`timeline_context_row`], so they need not be read back.
+pub fn write_all_except(dir: &Path, skip: &[&str]) -> Result<ExportReport, ExportError> {
     let mut report = ExportReport::default();
-    let input = input::read_input(dir, &mut report.warnings)?;
+    let wanted = |name: &str| !skip.contains(&name);
+    let input = input::read_input(dir, &mut report.warnings, wanted(TIMELINE_JSONL))?;
     let (input, warnings) = (&input, &report.warnings);
-    // The outputs are independent: one thread each, each streaming its own readers.
-    let results: Vec<Result<PathBuf, ExportError>> = std::thread::scope(|s| {
-        let jobs = [
-            s.spawn(move || write_output(dir, REPORT_HTML, |w| html::render(input, warnings, w))),
-            s.spawn(move || write_output(dir, STIX_JSON, |w| stix::render(input, w))),
-            s.spawn(move || write_output(dir, NAVIGATOR_JSON, |w| navigator::render(input, w))),
-            s.spawn(move || {
+    type Job<'a> = Box<dyn FnOnce() -> Result<PathBuf, ExportError> + Send + 'a>;
+    let jobs: Vec<(&str, Job<'_>)> = vec![
+        (
+            REPORT_HTML,
+            Box::new(move || write_output(dir, REPORT_HTML, |w| html::render(input, warnings, w))),
+        ),
+        (
+            STIX_JSON,
+            Box::new(move || write_output(dir, STIX_JSON, |w| stix::render(input, w))),
+        ),
+        (
+            NAVIGATOR_JSON,
+            Box::new(move || write_output(dir, NAVIGATOR_JSON, |w| navigator::render(input, w))),
+        ),
+        (
+            TIMELINE_JSONL,
+            Box::new(move || {
                 write_output(dir, TIMELINE_JSONL, |w| timeline::render_jsonl(input, w))
             }),
-            s.spawn(move || {
+        ),
+        (
+            FINDINGS_CSV,
+            Box::new(move || {
                 write_output(dir, FINDINGS_CSV, |w| {
                     timeline::render_findings_csv(input, w)
                 })
             }),
-        ];
-        jobs.into_iter()
+        ),
+    ];
+    // The outputs are independent: one thread each, each streaming its own readers.
+    let results: Vec<Result<PathBuf, ExportError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(_, job)| s.spawn(job))
+            .collect();
+        handles
+            .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });

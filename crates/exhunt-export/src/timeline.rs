@@ -212,20 +212,45 @@ fn render_batch(input: &Input, batch: &[Item]) -> Result<Vec<u8>, Fail> {
     let mut rows = input.context.as_ref().map(|c| c.rows()).transpose()?;
     let mut out = Vec::with_capacity(batch.len() * 4096);
     for &((_, kind, ..), i) in batch {
-        let m = match (kind, &mut rows) {
-            (0, _) => finding_event(&input.finding_at(&findings, i)?),
-            (_, Some(rows)) => context_event(&rows.row(i as usize)?),
+        match (kind, &mut rows) {
+            (0, _) => timeline_finding_row(&input.finding_at(&findings, i)?, &mut out),
+            (_, Some(rows)) => timeline_context_row(&rows.row(i as usize)?, &mut out),
             _ => unreachable!("context items come from the context index"),
-        };
-        serde_json::to_writer(&mut out, &Value::Object(m))?;
-        out.push(b'\n');
+        }
     }
     Ok(out)
 }
 
+/// A finding's line of `timeline.jsonl`, appended to `out`.
+pub fn timeline_finding_row(f: &Finding, out: &mut Vec<u8>) {
+    json_line(&finding_event(f), out);
+}
+
+/// A context event's line of `timeline.jsonl`, appended to `out`.
+pub fn timeline_context_row(c: &ContextEvent, out: &mut Vec<u8>) {
+    json_line(&context_event(c), out);
+}
+
+fn json_line(m: &Map<String, Value>, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, m).expect("JSON values serialize into memory");
+    out.push(b'\n');
+}
+
 /// `findings.csv`: one row per finding, every cell neutralised for spreadsheets.
 pub(crate) fn render_findings_csv(input: &Input, w: &mut dyn Write) -> Result<(), Fail> {
-    let mut w = csv::Writer::from_writer(w);
+    w.write_all(&findings_csv_header())?;
+    let mut row = Vec::new();
+    input.for_each_finding(|_, f| -> Result<(), Fail> {
+        row.clear();
+        findings_csv_row(f, &mut row);
+        w.write_all(&row)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// The header line of `findings.csv`.
+pub fn findings_csv_header() -> Vec<u8> {
     let header = [
         "id",
         "time",
@@ -243,34 +268,43 @@ pub(crate) fn render_findings_csv(input: &Input, w: &mut dyn Write) -> Result<()
         "sha256",
         "excerpt",
     ];
-    w.write_record(header)?;
-    input.for_each_finding(|_, f| -> Result<(), Fail> {
-        let ev = f.evidence.first();
-        let cells = [
-            f.id.clone(),
-            f.time.map(ts).unwrap_or_default(),
-            f.rule.level.clone(),
-            f.rule.title.clone(),
-            f.rule.id.clone(),
-            phases_of(&f.tags).join(" "),
-            techniques_of(&f.tags).join(" "),
-            f.host.clone().unwrap_or_default(),
-            source_ip(f).unwrap_or_default(),
-            crate::detail_of(f),
-            ev.map(|e| e.path.clone()).unwrap_or_default(),
-            ev.and_then(|e| e.line)
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            ev.and_then(|e| e.record)
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            ev.map(|e| e.sha256.clone()).unwrap_or_default(),
-            ev.map(|e| e.excerpt.clone()).unwrap_or_default(),
-        ];
-        let cells: Vec<String> = cells.iter().map(|c| neutralise_cell(c)).collect();
-        w.write_record(&cells)?;
-        Ok(())
-    })?;
-    w.flush()?;
-    Ok(())
+    csv_line(&header)
+}
+
+/// A finding's row of `findings.csv`, appended to `out`.
+pub fn findings_csv_row(f: &Finding, out: &mut Vec<u8>) {
+    let ev = f.evidence.first();
+    let cells = [
+        f.id.clone(),
+        f.time.map(ts).unwrap_or_default(),
+        f.rule.level.clone(),
+        f.rule.title.clone(),
+        f.rule.id.clone(),
+        phases_of(&f.tags).join(" "),
+        techniques_of(&f.tags).join(" "),
+        f.host.clone().unwrap_or_default(),
+        source_ip(f).unwrap_or_default(),
+        crate::detail_of(f),
+        ev.map(|e| e.path.clone()).unwrap_or_default(),
+        ev.and_then(|e| e.line)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        ev.and_then(|e| e.record)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        ev.map(|e| e.sha256.clone()).unwrap_or_default(),
+        ev.map(|e| e.excerpt.clone()).unwrap_or_default(),
+    ];
+    let cells: Vec<String> = cells.iter().map(|c| neutralise_cell(c)).collect();
+    out.extend_from_slice(&csv_line(&cells));
+}
+
+/// One CSV record, quoted where needed, with its line end.
+fn csv_line<T: AsRef<[u8]>>(cells: &[T]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(cells)
+        .expect("CSV records write into memory");
+    w.into_inner().expect("CSV records write into memory")
 }

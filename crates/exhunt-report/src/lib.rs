@@ -18,11 +18,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use exhunt_model::{Finding, Warning};
 use serde::{Deserialize, Serialize};
 
-pub use store::{ContextStore, FindingStore, WrittenFindings, write_timeline};
+pub use store::{
+    AlongsideOutputs, ContextStore, FindingStore, RenderContext, RenderFinding, WrittenFindings,
+    write_timeline,
+};
 pub use verdict::{PhaseSpan, Verdict, VerdictBuilder, VerdictLevel, phases_of, verdict};
 
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +126,8 @@ pub struct Summary {
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         a.time
-            .cmp(&b.time)
+            .map(as_written)
+            .cmp(&b.time.map(as_written))
             .then_with(|| a.rule.id.cmp(&b.rule.id))
             .then_with(|| evidence_key(a).cmp(&evidence_key(b)))
             .then_with(|| a.id.cmp(&b.id))
@@ -191,6 +195,13 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A time as the outputs write it (milliseconds). Outputs sort on this, not on the full
+/// precision, so a file read back is in the order its own times give, and rebuilding the
+/// reports from a scan folder gives the scan's order.
+pub fn as_written(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(3)
 }
 
 /// Read back a `findings.jsonl` whole. For large files prefer [`FindingsReader`], which
@@ -356,7 +367,7 @@ pub fn write_timeline_csv(
     for f in findings {
         let ev = f.evidence.first();
         let order = (
-            f.time,
+            f.time.map(as_written),
             0,
             ev.map(|e| e.path.as_str()).unwrap_or_default(),
             ev.and_then(|e| e.line.or(e.record)),
@@ -364,7 +375,15 @@ pub fn write_timeline_csv(
         rows.push((order, Ok(f)));
     }
     for c in context {
-        rows.push(((c.time, 1, c.path.as_str(), c.line.or(c.record)), Err(c)));
+        rows.push((
+            (
+                c.time.map(as_written),
+                1,
+                c.path.as_str(),
+                c.line.or(c.record),
+            ),
+            Err(c),
+        ));
     }
     // Stable: findings keep their given order within a key.
     rows.sort_by(|a, b| a.0.cmp(&b.0));

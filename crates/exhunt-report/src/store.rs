@@ -14,6 +14,22 @@ use rayon::prelude::*;
 
 use crate::{ContextEvent, FindingOut, ReportError, read_exact_at};
 
+/// Renders a finding as one row of another output, into the given buffer.
+pub type RenderFinding<'a> = &'a (dyn Fn(&Finding, &mut Vec<u8>) + Sync);
+/// Renders a context event as one row of another output, into the given buffer.
+pub type RenderContext<'a> = &'a (dyn Fn(&ContextEvent, &mut Vec<u8>) + Sync);
+
+/// Outputs that downstream crates render from the findings and context events while the scan's
+/// write-out has them parsed anyway, instead of reading `findings.jsonl` and `timeline.csv`
+/// back (the export crate's `findings.csv` and `timeline.jsonl`).
+#[derive(Clone, Copy, Default)]
+pub struct AlongsideOutputs<'a> {
+    /// One row per finding in `findings.jsonl` order: the file, its header, the row renderer.
+    pub per_finding: Option<(&'a Path, &'a [u8], RenderFinding<'a>)>,
+    /// One row per finding and context event in `timeline.csv` order.
+    pub timeline: Option<(&'a Path, RenderFinding<'a>, RenderContext<'a>)>,
+}
+
 /// An append-only file of serialized records and where each one lies.
 struct Spill {
     path: PathBuf,
@@ -52,14 +68,13 @@ impl Spill {
 
     /// Finish writing and open the file for positioned reads.
     fn reader(&mut self) -> Result<File, ReportError> {
+        // Flushed, not synced: the spill is read back through the page cache and deleted, so
+        // waiting for the disk would only cost time.
         if let Some(w) = self.writer.take() {
-            w.into_inner()
-                .map_err(|e| ReportError::Write {
-                    path: self.path.clone(),
-                    source: e.into_error(),
-                })?
-                .sync_data()
-                .ok();
+            w.into_inner().map_err(|e| ReportError::Write {
+                path: self.path.clone(),
+                source: e.into_error(),
+            })?;
         }
         File::open(&self.path).map_err(|e| ReportError::Read {
             path: self.path.clone(),
@@ -137,7 +152,7 @@ impl FindingStore {
         let ev = f.evidence.first();
         self.entries.push(FindingEntry {
             key: FindingKey {
-                time: f.time,
+                time: f.time.map(crate::as_written),
                 rule_id: f.rule.id.as_str().into(),
                 path: ev.map(|e| e.path.as_str()).unwrap_or_default().into(),
                 line: ev.and_then(|e| e.line),
@@ -161,10 +176,13 @@ impl FindingStore {
 
     /// Sort the findings, give those without a host the host most findings name (IIS lines
     /// and files carry none), and write them to `out` as `findings.jsonl`. Each finding is
-    /// handed to `each` in that order (one pass for whatever summarises them).
+    /// handed to `each` in that order (one pass for whatever summarises them). The per-finding
+    /// output of `alongside` is written in the same pass; its timeline rows are kept for
+    /// [`write_timeline`].
     pub fn write_jsonl(
         mut self,
         out: &Path,
+        alongside: &AlongsideOutputs<'_>,
         mut each: impl FnMut(&Finding) + Send,
     ) -> Result<WrittenFindings, ReportError> {
         let reader = self.spill.reader()?;
@@ -178,7 +196,15 @@ impl FindingStore {
         let mut w = crate::create(out)?;
         let write_err = crate::io_err(out);
         let spill = &self.spill;
-        let load = |e: &FindingEntry| -> Result<(Finding, Vec<u8>, Vec<u8>), ReportError> {
+        let mut per_finding = match alongside.per_finding {
+            Some((path, header, _)) => {
+                let mut w = crate::create(path)?;
+                w.write_all(header).map_err(crate::io_err(path))?;
+                Some((path, w))
+            }
+            None => None,
+        };
+        let load = |e: &FindingEntry| -> Result<Loaded, ReportError> {
             let mut bytes = spill.read(&reader, e.offset, e.len)?;
             let mut f: Finding =
                 serde_json::from_slice(&bytes).map_err(|err| ReportError::Read {
@@ -192,10 +218,26 @@ impl FindingStore {
                     .expect("findings serialize");
                 bytes.push(b'\n');
             }
-            // Its timeline.csv row is rendered now, while the finding is parsed anyway.
+            // Its rows of the other outputs are rendered now, while the finding is parsed
+            // anyway: the timeline.csv row, then the alongside timeline's row after it.
             let mut row = crate::TimelineRows::new();
             row.finding(&f);
-            Ok((f, bytes, row.take()))
+            let mut row = row.take();
+            let csv_len = row.len() as u32;
+            if let Some((_, render, _)) = alongside.timeline {
+                render(&f, &mut row);
+            }
+            let mut own_row = Vec::new();
+            if let Some((_, _, render)) = alongside.per_finding {
+                render(&f, &mut own_row);
+            }
+            Ok(Loaded {
+                finding: f,
+                bytes,
+                row,
+                csv_len,
+                own_row,
+            })
         };
         let mut row_spill = Spill::create(&self.spill.path.with_extension("rows.spill"))?;
         let mut rows = Vec::with_capacity(self.entries.len());
@@ -211,12 +253,15 @@ impl FindingStore {
             });
             let produced = (|| {
                 for window in entries.chunks(WINDOW) {
-                    let loaded: Vec<(Finding, Vec<u8>, Vec<u8>)> =
+                    let loaded: Vec<Loaded> =
                         window.par_iter().map(load).collect::<Result<_, _>>()?;
                     let mut batch = Vec::with_capacity(loaded.len());
-                    for (e, (f, bytes, row)) in window.iter().zip(loaded) {
-                        w.write_all(&bytes).map_err(&write_err)?;
-                        let (offset, len) = row_spill.push(&row)?;
+                    for (e, l) in window.iter().zip(loaded) {
+                        w.write_all(&l.bytes).map_err(&write_err)?;
+                        if let Some((path, w)) = &mut per_finding {
+                            w.write_all(&l.own_row).map_err(crate::io_err(path))?;
+                        }
+                        let (offset, len) = row_spill.push(&l.row)?;
                         rows.push(TimelineRow {
                             time: e.key.time,
                             kind: 0,
@@ -224,8 +269,9 @@ impl FindingStore {
                             locator: e.key.line.or(e.key.record),
                             offset,
                             len,
+                            csv_len: l.csv_len,
                         });
-                        batch.push(f);
+                        batch.push(l.finding);
                     }
                     if tx.send(batch).is_err() {
                         // The consumer is gone (it panicked): its join below says why.
@@ -241,12 +287,27 @@ impl FindingStore {
             produced
         })?;
         w.flush().map_err(&write_err)?;
+        if let Some((path, mut w)) = per_finding {
+            w.flush().map_err(crate::io_err(path))?;
+        }
         Ok(WrittenFindings {
             path: out.to_path_buf(),
             rows,
             row_spill,
         })
     }
+}
+
+/// A finding read back from the spill, with what the write-out renders of it.
+struct Loaded {
+    finding: Finding,
+    /// Its `findings.jsonl` line.
+    bytes: Vec<u8>,
+    /// Its `timeline.csv` row (the first `csv_len` bytes), then its alongside timeline row.
+    row: Vec<u8>,
+    csv_len: u32,
+    /// Its row of the alongside per-finding output.
+    own_row: Vec<u8>,
 }
 
 /// Records handled per parallel window when writing out: enough to keep both cores busy, few
@@ -284,6 +345,8 @@ struct TimelineRow {
     locator: Option<u64>,
     offset: u64,
     len: u32,
+    /// For findings, where the timeline.csv row ends and the alongside timeline row begins.
+    csv_len: u32,
 }
 
 impl TimelineRow {
@@ -323,7 +386,7 @@ impl ContextStore {
         let (offset, len) = self.spill.push(&self.buf)?;
         self.entries.push((
             ContextKey {
-                time: c.time,
+                time: c.time.map(crate::as_written),
                 path: c.path.as_str().into(),
                 locator: c.line.or(c.record),
                 line: c.line,
@@ -337,11 +400,13 @@ impl ContextStore {
 }
 
 /// Write `timeline.csv` from the written findings and the context events, in time order,
-/// reading each row back from disk as it is written.
+/// reading each row back from disk as it is written; and the timeline of `alongside`, when it
+/// has one, row for row in the same order.
 pub fn write_timeline(
     path: &Path,
     mut findings: WrittenFindings,
     mut context: ContextStore,
+    alongside: &AlongsideOutputs<'_>,
 ) -> Result<(), ReportError> {
     let context_reader = context.spill.reader()?;
     let rows_reader = findings.row_spill.reader()?;
@@ -360,6 +425,7 @@ pub fn write_timeline(
             locator: k.locator,
             offset: *offset,
             len: *len,
+            csv_len: *len,
         })
         .collect();
     order.extend(context_rows.iter().map(|r| (r, false)));
@@ -370,17 +436,23 @@ pub fn write_timeline(
     let mut header = crate::TimelineRows::new();
     header.header();
     w.write_all(&header.take()).map_err(&write_err)?;
-    let render = |rows: &[(&TimelineRow, bool)]| -> Result<Vec<u8>, ReportError> {
+    let mut other = match alongside.timeline {
+        Some((p, _, render)) => Some((p, crate::create(p)?, render)),
+        None => None,
+    };
+    let render_context = other.as_ref().map(|o| o.2);
+    // Both outputs of a slice of rows: (timeline.csv bytes, alongside bytes).
+    let render = |rows: &[(&TimelineRow, bool)]| -> Result<(Vec<u8>, Vec<u8>), ReportError> {
         let mut out = Vec::new();
+        let mut out_other = Vec::new();
         let mut context_rows = crate::TimelineRows::new();
         for (row, is_finding) in rows {
             if *is_finding {
                 // Rendered while findings.jsonl was written: copied as they are.
-                out.extend_from_slice(&findings.row_spill.read(
-                    &rows_reader,
-                    row.offset,
-                    row.len,
-                )?);
+                let bytes = findings.row_spill.read(&rows_reader, row.offset, row.len)?;
+                let (csv, rest) = bytes.split_at((row.csv_len as usize).min(bytes.len()));
+                out.extend_from_slice(csv);
+                out_other.extend_from_slice(rest);
             } else {
                 let bytes = context.spill.read(&context_reader, row.offset, row.len)?;
                 let c: ContextEvent =
@@ -390,18 +462,28 @@ pub fn write_timeline(
                     })?;
                 context_rows.context(&c);
                 out.extend_from_slice(&context_rows.take());
+                if let Some(render) = render_context {
+                    render(&c, &mut out_other);
+                }
             }
         }
-        Ok(out)
+        Ok((out, out_other))
     };
-    for window in order.chunks(WINDOW) {
-        let parts: Vec<Vec<u8>> = window
-            .par_chunks(256)
+    // A window of rows is rendered by all threads, slice by slice, and written in order.
+    for window in order.chunks(WINDOW * 2) {
+        let parts: Vec<(Vec<u8>, Vec<u8>)> = window
+            .par_chunks(WINDOW / 4)
             .map(render)
             .collect::<Result<_, _>>()?;
-        for part in parts {
+        for (part, part_other) in parts {
             w.write_all(&part).map_err(&write_err)?;
+            if let Some((p, w, _)) = &mut other {
+                w.write_all(&part_other).map_err(crate::io_err(p))?;
+            }
         }
+    }
+    if let Some((p, mut w, _)) = other {
+        w.flush().map_err(crate::io_err(p))?;
     }
     w.flush().map_err(&write_err)
 }

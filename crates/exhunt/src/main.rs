@@ -300,6 +300,9 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         Some(stores),
     )?;
     pb.finish_and_clear();
+    // The compiled rules are most of the scan's memory and are done with: free them before the
+    // write-out, so its buffers do not stack on them.
+    drop((detector, iocs, yara));
     release_freed_memory();
     timer.mark("parse and detect");
     let scan::ScanResult {
@@ -346,7 +349,22 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let mut findings_by_tag = BTreeMap::new();
     let mut findings_by_level = BTreeMap::new();
     let mut findings_total = 0u64;
-    let written = store.write_jsonl(&args.out.join("findings.jsonl"), |f| {
+    // findings.csv and timeline.jsonl are rendered from the findings and context events while
+    // they are parsed for findings.jsonl and timeline.csv, rather than read back afterwards.
+    let csv_header = exhunt_export::findings_csv_header();
+    let (findings_csv, timeline_jsonl) = (
+        args.out.join(exhunt_export::FINDINGS_CSV),
+        args.out.join(exhunt_export::TIMELINE_JSONL),
+    );
+    let alongside = exhunt_report::AlongsideOutputs {
+        per_finding: Some((&findings_csv, &csv_header, &exhunt_export::findings_csv_row)),
+        timeline: Some((
+            &timeline_jsonl,
+            &exhunt_export::timeline_finding_row,
+            &exhunt_export::timeline_context_row,
+        )),
+    };
+    let written = store.write_jsonl(&args.out.join("findings.jsonl"), &alongside, |f| {
         findings_total += 1;
         verdict.add(f);
         profile.add(f);
@@ -368,10 +386,10 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         }
     })?;
     release_freed_memory();
-    timer.mark("write findings.jsonl (verdict, profile)");
-    exhunt_report::write_timeline(&args.out.join("timeline.csv"), written, context)?;
+    timer.mark("write findings.jsonl, findings.csv (verdict)");
+    exhunt_report::write_timeline(&args.out.join("timeline.csv"), written, context, &alongside)?;
     release_freed_memory();
-    timer.mark("write timeline.csv");
+    timer.mark("write timeline.csv, timeline.jsonl");
     let exposure = exposure_of(&conclusion, &exploitation, application_host.as_deref());
     let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
 
@@ -419,9 +437,13 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     write_json(&args.out.join("exposure.json"), &exposure)?;
     write_json(&args.out.join("attribution.json"), &attribution)?;
     timer.mark("exposure, attribution, summary");
-    let export = exhunt_export::write_all(&args.out)
+    let already = [exhunt_export::FINDINGS_CSV, exhunt_export::TIMELINE_JSONL];
+    let mut export = exhunt_export::write_all_except(&args.out, &already)
         .with_context(|| format!("cannot write the reports in {}", args.out.display()))?;
-    timer.mark("exports");
+    export
+        .written
+        .extend([timeline_jsonl.clone(), findings_csv.clone()]);
+    timer.mark("exports (HTML, STIX, Navigator)");
     if !args.quiet {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -476,12 +498,28 @@ fn release_freed_memory() {
     }
 }
 
-/// `--timings`: the wall time of each stage, on stderr (never in the outputs, which must not
-/// depend on the clock).
+/// `--timings`: the wall time of each stage and the processor time it used (so a stage that
+/// leaves a core idle shows), on stderr (never in the outputs, which must not depend on the
+/// clock).
 struct StageTimer {
     on: bool,
     start: std::time::Instant,
     last: std::time::Instant,
+    last_cpu: Option<f64>,
+}
+
+/// User plus system time of the whole process so far, where the system tells it.
+fn cpu_seconds() -> Option<f64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: getrusage only writes into the struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return Some(secs(usage.ru_utime) + secs(usage.ru_stime));
+        }
+    }
+    None
 }
 
 impl StageTimer {
@@ -491,6 +529,7 @@ impl StageTimer {
             on,
             start: now,
             last: now,
+            last_cpu: cpu_seconds(),
         }
     }
 
@@ -506,12 +545,18 @@ impl StageTimer {
                         .map(|v| format!("  peak {}", v.trim()))
                 })
                 .unwrap_or_default();
+            let cpu_now = cpu_seconds();
+            let cpu = match (self.last_cpu, cpu_now) {
+                (Some(a), Some(b)) => format!("  cpu {:.2} s", b - a),
+                _ => String::new(),
+            };
             eprintln!(
-                "timing: {stage:<42} {:>8.3} s  (total {:.3} s){peak}",
+                "timing: {stage:<46} {:>8.3} s  (total {:.3} s){cpu}{peak}",
                 (now - self.last).as_secs_f64(),
                 (now - self.start).as_secs_f64()
             );
             self.last = now;
+            self.last_cpu = cpu_now;
         }
     }
 }

@@ -442,3 +442,57 @@ fn attribution_without_indicators_and_timing_is_weak() {
     let full = &scan.attribution["hypotheses"][0];
     assert!(full["posterior"].as_f64().unwrap() > top["posterior"].as_f64().unwrap());
 }
+
+#[test]
+fn rebuilding_the_reports_gives_the_scans_bytes() {
+    // The scan renders findings.csv and timeline.jsonl while it writes findings.jsonl and
+    // timeline.csv; `exhunt report` renders every export from the written files. Both must
+    // agree byte for byte.
+    let case = samples().join("hafnium-2021");
+    let out = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let scanned = out.path().join("scanned");
+    run(&[
+        "scan",
+        case.to_str().unwrap(),
+        "--out",
+        scanned.to_str().unwrap(),
+        "-q",
+    ]);
+    let exports = [
+        "report.html",
+        "exhunt.stix.json",
+        "navigator-layer.json",
+        "timeline.jsonl",
+        "findings.csv",
+    ];
+    let rebuilt = out.path().join("rebuilt");
+    std::fs::create_dir(&rebuilt).unwrap();
+    for entry in std::fs::read_dir(&scanned).unwrap() {
+        let name = entry.unwrap().file_name();
+        if !exports.iter().any(|e| name.to_str() == Some(e)) {
+            std::fs::copy(scanned.join(&name), rebuilt.join(&name)).unwrap();
+        }
+    }
+    run(&["report", rebuilt.to_str().unwrap()]);
+    for name in exports {
+        let a = std::fs::read(scanned.join(name)).unwrap();
+        let b = std::fs::read(rebuilt.join(name)).unwrap();
+        assert!(a.len() > 100, "{name} is nearly empty");
+        assert!(
+            a == b,
+            "{name} differs between the scan and `exhunt report`"
+        );
+    }
+}
