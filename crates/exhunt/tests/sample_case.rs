@@ -37,20 +37,10 @@ struct Scan {
     stdout: String,
 }
 
-fn scan_sample() -> Scan {
-    let case = samples().join("hafnium-2021");
-    assert!(
-        case.is_dir(),
-        "the sample case is missing: regenerate it (samples/README.md)"
-    );
-    let out = tempfile::tempdir().unwrap();
+/// Run exhunt with `args`; it must succeed.
+fn exhunt(args: &[&str]) -> std::process::Output {
     let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
-        .args([
-            "scan",
-            case.to_str().unwrap(),
-            "--out",
-            out.path().to_str().unwrap(),
-        ])
+        .args(args)
         .output()
         .unwrap();
     assert_eq!(
@@ -59,6 +49,22 @@ fn scan_sample() -> Scan {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    o
+}
+
+fn scan_sample() -> Scan {
+    let case = samples().join("hafnium-2021");
+    assert!(
+        case.is_dir(),
+        "the sample case is missing: regenerate it (samples/README.md)"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = exhunt(&[
+        "scan",
+        case.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     let findings = std::fs::read_to_string(out.path().join("findings.jsonl"))
         .unwrap()
         .lines()
@@ -420,16 +426,7 @@ fn attribution_without_indicators_and_timing_is_weak() {
     );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("findings.jsonl"), lines).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
-        .args(["attribute", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    exhunt(&["attribute", dir.path().to_str().unwrap()]);
     let a: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("attribution.json")).unwrap())
             .unwrap();
@@ -450,20 +447,8 @@ fn rebuilding_the_reports_gives_the_scans_bytes() {
     // agree byte for byte.
     let case = samples().join("hafnium-2021");
     let out = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_exhunt"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
     let scanned = out.path().join("scanned");
-    run(&[
+    exhunt(&[
         "scan",
         case.to_str().unwrap(),
         "--out",
@@ -485,7 +470,7 @@ fn rebuilding_the_reports_gives_the_scans_bytes() {
             std::fs::copy(scanned.join(&name), rebuilt.join(&name)).unwrap();
         }
     }
-    run(&["report", rebuilt.to_str().unwrap()]);
+    exhunt(&["report", rebuilt.to_str().unwrap()]);
     for name in exports {
         let a = std::fs::read(scanned.join(name)).unwrap();
         let b = std::fs::read(rebuilt.join(name)).unwrap();
