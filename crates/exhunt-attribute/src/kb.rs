@@ -315,9 +315,23 @@ impl KnowledgeBase {
             })
     }
 
-    /// The knowledge base with one campaign left out: its edges are gone, and so is every edge
-    /// of its groups that is only known from the campaign's own reports (all of the edge's
-    /// citations are among the campaign's citations).
+    /// The knowledge base with one campaign left out, as the issue defines it: the campaign, its
+    /// `uses` edges and its `attributed-to` links are gone; its groups keep all their own edges,
+    /// even those citing the same reports as the campaign (what the reference notes measured).
+    pub fn without_campaign_edges(&self, campaign_id: &str) -> KnowledgeBase {
+        let mut kb = self.clone();
+        for g in kb.groups.iter_mut() {
+            g.campaigns.retain(|x| x != campaign_id);
+        }
+        kb.campaigns.retain(|x| x.id != campaign_id);
+        kb.reindex();
+        kb
+    }
+
+    /// The knowledge base with one campaign left out, strictly: its edges are gone, and so is
+    /// every edge of its groups that is only known from the campaign's own reports (all of the
+    /// edge's citations are among the campaign's citations), since such an edge restates the
+    /// campaign rather than adding independent knowledge of the group.
     pub fn without_campaign(&self, campaign_id: &str) -> KnowledgeBase {
         let mut kb = self.clone();
         let Some(c) = self.campaigns.iter().find(|c| c.id == campaign_id) else {

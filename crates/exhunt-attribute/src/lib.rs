@@ -34,7 +34,7 @@ pub use profile::{
     PathObservation, ProfileBuilder, TimingObservation, ToolObservation, normalize_path, profile,
     profile_with,
 };
-pub use render::render_text;
+pub use render::{percent, render_text};
 pub use score::{
     Attribution, Confidence, EvidenceItem, EvidenceKind, EvidenceScore, HypothesisKind,
     HypothesisResult, Likelihood, NameBySource, Params, attribute, attribute_with, rank_groups,

@@ -10,6 +10,21 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
+/// A probability as a percentage with `decimals` places that never reads 100 or 0 unless it is:
+/// a posterior is never certainty, and rounding 0.9996 to "100.0%" would say it is.
+pub fn percent(p: f64, decimals: usize) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    let shown = (p * 100.0 * scale).round() / scale;
+    let step = 1.0 / scale;
+    if p < 1.0 && shown >= 100.0 {
+        format!(">{:.*}%", decimals, 100.0 - step)
+    } else if p > 0.0 && shown <= 0.0 {
+        format!("<{:.*}%", decimals, step)
+    } else {
+        format!("{:.*}%", decimals, shown)
+    }
+}
+
 /// The ranking with its reasons, for a terminal.
 pub fn render_text(a: &Attribution) -> String {
     let mut out = String::new();
@@ -31,12 +46,12 @@ pub fn render_text(a: &Attribution) -> String {
         };
         let _ = writeln!(
             out,
-            "#{} {} [{}]: {}, {:.1}%; confidence {} ({})",
+            "#{} {} [{}]: {}, {}; confidence {} ({})",
             h.rank,
             clean(&h.display_name),
             kind,
             h.likelihood_words,
-            h.posterior * 100.0,
+            percent(h.posterior, 1),
             h.confidence.word(),
             clean(&h.confidence_basis)
         );
@@ -151,4 +166,22 @@ pub fn render_text(a: &Attribution) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_never_round_to_certainty() {
+        assert_eq!(percent(0.9996, 1), ">99.9%");
+        assert_eq!(percent(0.99999999, 1), ">99.9%");
+        assert_eq!(percent(0.996, 0), ">99%");
+        assert_eq!(percent(0.0004, 1), "<0.1%");
+        assert_eq!(percent(0.9994, 1), "99.9%");
+        assert_eq!(percent(0.5, 1), "50.0%");
+        assert_eq!(percent(0.123, 0), "12%");
+        assert_eq!(percent(1.0, 1), "100.0%");
+        assert_eq!(percent(0.0, 1), "0.0%");
+    }
 }

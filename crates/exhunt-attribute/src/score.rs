@@ -13,7 +13,8 @@
 //! weighted by the reliability of their source and by how easily they are shared or spoofed, and
 //! capped. Posteriors are a softmax over the summed log-ratios with a temperature, from a flat
 //! prior over named hypotheses plus fixed shares for "unknown actor" and "post-patch
-//! opportunist".
+//! opportunist"; a small `model_error` share of the posterior then goes back to that prior, so
+//! no hypothesis is stated as certain or ruled out for good.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::exchange::{ExchangeCluster, StateStatement};
 use crate::kb::{KnowledgeBase, parent_of};
 use crate::profile::{IntrusionProfile, path_matches};
+use crate::render::percent;
 
 /// Tunable constants of the method. `Default` is what the benchmark was run with; the values
 /// and their sensitivity are measured by `examples/attribution_bench.rs --sweep`.
@@ -60,6 +62,17 @@ pub struct Params {
     pub temperature: f64,
     pub prior_unknown: f64,
     pub prior_opportunist: f64,
+    /// Share of the posterior returned to the prior: the chance that the matrix itself is wrong
+    /// about this case (profiles out of date, evidence misread, a false flag). Naive Bayes over
+    /// correlated items otherwise states near-certainties (above the 99% that "almost certain"
+    /// promises) and rules groups out for good; this keeps every hypothesis at least
+    /// `model_error` × its prior, and none above 1 − `model_error` × the others' priors.
+    #[serde(default = "default_model_error")]
+    pub model_error: f64,
+}
+
+fn default_model_error() -> f64 {
+    Params::default().model_error
 }
 
 impl Default for Params {
@@ -81,6 +94,7 @@ impl Default for Params {
             temperature: 1.5,
             prior_unknown: 0.10,
             prior_opportunist: 0.05,
+            model_error: 0.02,
         }
     }
 }
@@ -1108,21 +1122,27 @@ fn posteriors(hyps: &[Hyp], scores: &[f64], params: &Params) -> Vec<f64> {
         })
         .count() as f64;
     let rest = (1.0 - params.prior_unknown - params.prior_opportunist).max(0.01);
-    let logp: Vec<f64> = hyps
+    let priors: Vec<f64> = hyps
+        .iter()
+        .map(|h| match h.kind {
+            HypothesisKind::UnknownActor => params.prior_unknown,
+            HypothesisKind::PostPatchOpportunist => params.prior_opportunist,
+            _ => rest / named,
+        })
+        .collect();
+    let prior_sum: f64 = priors.iter().sum();
+    let logp: Vec<f64> = priors
         .iter()
         .zip(scores)
-        .map(|(h, s)| {
-            let prior = match h.kind {
-                HypothesisKind::UnknownActor => params.prior_unknown,
-                HypothesisKind::PostPatchOpportunist => params.prior_opportunist,
-                _ => rest / named,
-            };
-            prior.max(1e-12).ln() + s / params.temperature
-        })
+        .map(|(prior, s)| prior.max(1e-12).ln() + s / params.temperature)
         .collect();
     let m = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let z: f64 = logp.iter().map(|l| (l - m).exp()).sum();
-    logp.iter().map(|l| (l - m).exp() / z).collect()
+    let e = params.model_error.clamp(0.0, 1.0);
+    logp.iter()
+        .zip(&priors)
+        .map(|(l, prior)| (1.0 - e) * (l - m).exp() / z + e * prior / prior_sum)
+        .collect()
 }
 
 fn confidence(items: &[EvidenceItem], row: &[f64], kind: HypothesisKind) -> (Confidence, String) {
@@ -1351,7 +1371,12 @@ pub fn attribute_with(
                 name: h.name.clone(),
                 display_name: display,
                 names_by_source: names,
-                posterior: (p * 10000.0).round() / 10000.0,
+                // Rounded for the JSON, but never up to 1: that would read as certainty.
+                posterior: ((p * 10000.0).round() / 10000.0).min(if p < 1.0 {
+                    0.9999
+                } else {
+                    1.0
+                }),
                 likelihood: lk,
                 likelihood_words: format!("{} ({lo}-{hi_}%)", lk.word()),
                 confidence,
@@ -1372,18 +1397,18 @@ pub fn attribute_with(
         "Insufficient evidence for an attribution: the findings carry no technique, tool, indicator or timing evidence.".to_string()
     } else if insufficient {
         format!(
-            "Insufficient evidence for an attribution. The leading hypothesis is {}: {} ({:.0}%). Confidence in that judgment is {}: {}.",
+            "Insufficient evidence for an attribution. The leading hypothesis is {}: {} ({}). Confidence in that judgment is {}: {}.",
             top.display_name,
             top.likelihood.word(),
-            top.posterior * 100.0,
+            percent(top.posterior, 0),
             top.confidence.word(),
             top.confidence_basis
         )
     } else {
         format!(
-            "It is {} ({:.0}%) that {} is behind this intrusion. Confidence in that judgment is {}: {}.",
+            "It is {} ({}) that {} is behind this intrusion. Confidence in that judgment is {}: {}.",
             top.likelihood.word(),
-            top.posterior * 100.0,
+            percent(top.posterior, 0),
             top.display_name,
             top.confidence.word(),
             top.confidence_basis
@@ -1409,13 +1434,13 @@ pub fn attribute_with(
             .max_by(|&a, &b| post[a].total_cmp(&post[b]))
             .unwrap();
         sensitivity.push(format!(
-            "Without {} ({}), {} would be at {:.0}% and the leader would be {} ({:.0}%).",
+            "Without {} ({}), {} would be at {} and the leader would be {} ({}).",
             m.items[j].id,
             m.items[j].label,
             m.hyps[leader].name,
-            post[leader] * 100.0,
+            percent(post[leader], 0),
             m.hyps[best].name,
-            post[best] * 100.0
+            percent(post[best], 0)
         ));
     }
     if profile.timing.is_empty() && !profile.cves.is_empty() {
@@ -1444,7 +1469,7 @@ pub fn attribute_with(
         headline,
         insufficient_evidence: insufficient || m.items.is_empty(),
         attack_version: kb.attack.version.clone(),
-        method: "Analysis of Competing Hypotheses; cells are smoothed likelihood ratios against an uncatalogued actor: ATT&CK techniques (parent, then variant) and software score 1/base rate over all ATT&CK groups for a group that lists them and 1 for one that does not (profiles are partial views), weighted per feature kind; curated Exchange-campaign facts, labelled indicators and exploitation timing are weighted by source reliability and spoofability, capped, time-bounded; posterior by softmax with a temperature; ICD 203 likelihood words; confidence from quantity, diversity and reliability of diagnostic evidence. State links are quoted, never computed.".into(),
+        method: "Analysis of Competing Hypotheses; cells are smoothed likelihood ratios against an uncatalogued actor: ATT&CK techniques (parent, then variant) and software score 1/base rate over all ATT&CK groups for a group that lists them and 1 for one that does not (profiles are partial views), weighted per feature kind; curated Exchange-campaign facts, labelled indicators and exploitation timing are weighted by source reliability and spoofability, capped, time-bounded; posterior by softmax with a temperature, a model-error share returned to the prior; ICD 203 likelihood words; confidence from quantity, diversity and reliability of diagnostic evidence. State links are quoted, never computed.".into(),
         params: params.clone(),
         hypotheses_considered: m.hyps.len(),
         hypotheses: results,

@@ -637,3 +637,96 @@ fn cited_findings_per_item_are_bounded() {
     assert_eq!(ids[0], "n00000");
     assert_eq!(p.finding_count, 5000);
 }
+
+/// The two leave-one-campaign-out protocols of the benchmark: the literal one removes only the
+/// campaign (its edges and its link to the group) and keeps every edge of the group; the strict
+/// one also drops the group's edges that only the campaign's own reports support.
+#[test]
+fn literal_leave_one_out_keeps_group_edges_strict_drops_same_report_ones() {
+    let kb = KnowledgeBase::embedded();
+    let mut strict_dropped_something = false;
+    for c in kb.campaigns.iter().filter(|c| !c.attributed_to.is_empty()) {
+        let literal = kb.without_campaign_edges(&c.id);
+        let strict = kb.without_campaign(&c.id);
+        for loo in [&literal, &strict] {
+            assert!(loo.campaigns.iter().all(|x| x.id != c.id));
+            assert!(loo.groups.iter().all(|g| !g.campaigns.contains(&c.id)));
+        }
+        for gid in &c.attributed_to {
+            let own: Vec<&str> = kb
+                .group(gid)
+                .unwrap()
+                .uses
+                .iter()
+                .map(|u| u.0.as_str())
+                .collect();
+            let lit = literal.group_features(gid);
+            assert!(
+                own.iter().all(|f| lit.contains(*f)),
+                "{}: literal lost an own edge of {gid}",
+                c.id
+            );
+            let st = strict.group_features(gid);
+            assert!(st.is_subset(&lit), "{}", c.id);
+            strict_dropped_something |= st.len() < lit.len();
+        }
+    }
+    assert!(
+        strict_dropped_something,
+        "strict never differs from literal"
+    );
+}
+
+/// Posteriors keep `model_error` of their mass on the prior: however one-sided the evidence,
+/// no hypothesis is stated near certainty or ruled out for good.
+#[test]
+fn posteriors_keep_a_share_for_model_error() {
+    let kb = KnowledgeBase::embedded();
+    // Every family ATT&CK gives to exactly one group, for the group with most of them.
+    let unique = |g: &str| -> Vec<String> {
+        kb.group_features(g)
+            .into_iter()
+            .filter(|f| f.starts_with('S') && kb.groups_using(f) == 1)
+            .collect()
+    };
+    let group = kb
+        .groups
+        .iter()
+        .map(|g| g.id.clone())
+        .max_by_key(|g| unique(g).len())
+        .unwrap();
+    let mut p = IntrusionProfile::default();
+    for s in unique(&group) {
+        p.tools.push(exhunt_attribute::ToolObservation {
+            name: s.clone(),
+            software: Some(s.clone()),
+            matched: "test".into(),
+            finding_ids: vec!["f".into()],
+        });
+    }
+    assert!(p.tools.len() >= 3, "{group}: {}", p.tools.len());
+    let sharp = Params {
+        model_error: 0.0,
+        ..Params::default()
+    };
+    let r = rank_groups(&p, &kb, &sharp);
+    assert_eq!(r[0].0, group);
+    assert!(
+        r[0].1 > 0.99,
+        "without the share the leader is near certain"
+    );
+    let params = Params::default();
+    assert!(params.model_error > 0.0);
+    let r = rank_groups(&p, &kb, &params);
+    assert_eq!(r[0].0, group);
+    assert!(r[0].1 <= 1.0 - params.model_error * 0.5, "{}", r[0].1);
+    let named = (r.len() - 2) as f64;
+    let floor =
+        params.model_error * (1.0 - params.prior_unknown - params.prior_opportunist) / named;
+    assert!(
+        r.iter().all(|(_, p)| *p >= floor * 0.999),
+        "a hypothesis fell below its floor"
+    );
+    let a = attribute(&p, &kb);
+    assert!(render_text(&a).lines().all(|l| !l.contains("100.0%")));
+}

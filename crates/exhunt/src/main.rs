@@ -457,9 +457,9 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
         for h in attribution.hypotheses.iter().take(4) {
             writeln!(
                 out,
-                "  {:<48} {:>5.1}%  {:<22} confidence {}",
+                "  {:<48} {:>6}  {:<22} confidence {}",
                 escape_terminal(&h.display_name),
-                h.posterior * 100.0,
+                exhunt_attribute::percent(h.posterior, 1),
                 h.likelihood_words,
                 h.confidence.word()
             )?;
