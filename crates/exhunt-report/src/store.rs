@@ -239,30 +239,26 @@ impl FindingStore {
                 own_row,
             })
         };
-        let mut row_spill = Spill::create(&self.spill.path.with_extension("rows.spill"))?;
-        let mut rows = Vec::with_capacity(self.entries.len());
+        let row_spill = Spill::create(&self.spill.path.with_extension("rows.spill"))?;
         let entries = &self.entries;
-        // Reading back and parsing dominate: a window at a time in parallel, written in order.
-        // `each` runs on its own thread, a window behind, so it overlaps the next window's work.
-        std::thread::scope(|scope| -> Result<(), ReportError> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
-            let consumer = scope.spawn(move || {
+        // Reading back and parsing dominate: a window at a time in parallel on the pool, while
+        // a writer thread writes the window before (in order) and hands its findings to `each`.
+        let written = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Loaded>>(1);
+            let writer = scope.spawn(move || -> Result<_, ReportError> {
+                let mut out = Written {
+                    rows: Vec::with_capacity(entries.len()),
+                    row_spill,
+                };
+                let mut done = 0;
                 for batch in rx {
-                    batch.iter().for_each(&mut each);
-                }
-            });
-            let produced = (|| {
-                for window in entries.chunks(WINDOW) {
-                    let loaded: Vec<Loaded> =
-                        window.par_iter().map(load).collect::<Result<_, _>>()?;
-                    let mut batch = Vec::with_capacity(loaded.len());
-                    for (e, l) in window.iter().zip(loaded) {
+                    for (e, l) in entries[done..].iter().zip(&batch) {
                         w.write_all(&l.bytes).map_err(&write_err)?;
                         if let Some((path, w)) = &mut per_finding {
                             w.write_all(&l.own_row).map_err(crate::io_err(path))?;
                         }
-                        let (offset, len) = row_spill.push(&l.row)?;
-                        rows.push(TimelineRow {
+                        let (offset, len) = out.row_spill.push(&l.row)?;
+                        out.rows.push(TimelineRow {
                             time: e.key.time,
                             kind: 0,
                             path: e.key.path.clone(),
@@ -271,31 +267,45 @@ impl FindingStore {
                             len,
                             csv_len: l.csv_len,
                         });
-                        batch.push(l.finding);
                     }
-                    if tx.send(batch).is_err() {
-                        // The consumer is gone (it panicked): its join below says why.
+                    done += batch.len();
+                    batch.iter().for_each(|l| each(&l.finding));
+                }
+                w.flush().map_err(&write_err)?;
+                if let Some((path, mut w)) = per_finding {
+                    w.flush().map_err(crate::io_err(path))?;
+                }
+                Ok(out)
+            });
+            let produced = (|| {
+                for window in entries.chunks(WINDOW) {
+                    let loaded: Vec<Loaded> =
+                        window.par_iter().map(load).collect::<Result<_, _>>()?;
+                    if tx.send(loaded).is_err() {
+                        // The writer stopped (an error or a panic): its join below says why.
                         break;
                     }
                 }
                 Ok(())
             })();
             drop(tx);
-            if let Err(panic) = consumer.join() {
-                std::panic::resume_unwind(panic);
-            }
-            produced
+            let written = writer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            produced.and(written)
         })?;
-        w.flush().map_err(&write_err)?;
-        if let Some((path, mut w)) = per_finding {
-            w.flush().map_err(crate::io_err(path))?;
-        }
         Ok(WrittenFindings {
             path: out.to_path_buf(),
-            rows,
-            row_spill,
+            rows: written.rows,
+            row_spill: written.row_spill,
         })
     }
+}
+
+/// What the writer thread of [`FindingStore::write_jsonl`] hands back.
+struct Written {
+    rows: Vec<TimelineRow>,
+    row_spill: Spill,
 }
 
 /// A finding read back from the spill, with what the write-out renders of it.
