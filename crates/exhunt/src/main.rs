@@ -387,63 +387,72 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     })?;
     release_freed_memory();
     timer.mark("write findings.jsonl, findings.csv (verdict)");
-    exhunt_report::write_timeline(&args.out.join("timeline.csv"), written, context, &alongside)?;
-    release_freed_memory();
-    timer.mark("write timeline.csv, timeline.jsonl");
-    let exposure = exposure_of(&conclusion, &exploitation, application_host.as_deref());
-    let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
+    // The timelines need nothing that the summaries and exports produce, and those read only
+    // findings.jsonl: both run side by side, so neither leaves a core idle.
+    let timeline_csv = args.out.join("timeline.csv");
+    let (summary, exposure, attribution, export) = std::thread::scope(|scope| -> Result<_> {
+        let timelines = scope
+            .spawn(|| exhunt_report::write_timeline(&timeline_csv, written, context, &alongside));
+        let exposure = exposure_of(&conclusion, &exploitation, application_host.as_deref());
+        let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
 
-    warnings.sort();
-    warnings.dedup();
-    for (rule, n) in &dropped {
-        warnings.push(exhunt_model::Warning::new(
-            "",
-            format!(
-                "rule {rule} fired {n} more times than the {} findings kept",
-                scan::MAX_FINDINGS_PER_RULE
-            ),
-        ));
-    }
-    let summary = Summary {
-        tool: "exhunt".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        roots: args.paths.iter().map(|p| p.display().to_string()).collect(),
-        verdict: verdict.finish(),
-        artifacts_read: artifacts.len() as u64,
-        events_parsed: artifacts.iter().map(|a| a.events).sum(),
-        bytes_read: artifacts.iter().map(|a| a.bytes).sum(),
-        artifacts_by_kind: totals_by_kind(&artifacts),
-        rules_loaded,
-        rule_problems: diags
-            .iter()
-            .map(|d| {
+        warnings.sort();
+        warnings.dedup();
+        for (rule, n) in &dropped {
+            warnings.push(exhunt_model::Warning::new(
+                "",
                 format!(
-                    "{}: {}: {}",
-                    d.path,
-                    d.rule.as_deref().unwrap_or("-"),
-                    d.reason
-                )
-            })
-            .collect(),
-        findings_total,
-        findings_by_level,
-        findings_by_rule,
-        findings_by_tag,
-        findings_dropped: dropped,
-        artifacts,
-        warnings,
-    };
-    exhunt_report::write_summary(&args.out.join("summary.json"), &summary)?;
-    write_json(&args.out.join("exposure.json"), &exposure)?;
-    write_json(&args.out.join("attribution.json"), &attribution)?;
-    timer.mark("exposure, attribution, summary");
-    let already = [exhunt_export::FINDINGS_CSV, exhunt_export::TIMELINE_JSONL];
-    let mut export = exhunt_export::write_all_except(&args.out, &already)
-        .with_context(|| format!("cannot write the reports in {}", args.out.display()))?;
+                    "rule {rule} fired {n} more times than the {} findings kept",
+                    scan::MAX_FINDINGS_PER_RULE
+                ),
+            ));
+        }
+        let summary = Summary {
+            tool: "exhunt".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            roots: args.paths.iter().map(|p| p.display().to_string()).collect(),
+            verdict: verdict.finish(),
+            artifacts_read: artifacts.len() as u64,
+            events_parsed: artifacts.iter().map(|a| a.events).sum(),
+            bytes_read: artifacts.iter().map(|a| a.bytes).sum(),
+            artifacts_by_kind: totals_by_kind(&artifacts),
+            rules_loaded,
+            rule_problems: diags
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: {}: {}",
+                        d.path,
+                        d.rule.as_deref().unwrap_or("-"),
+                        d.reason
+                    )
+                })
+                .collect(),
+            findings_total,
+            findings_by_level,
+            findings_by_rule,
+            findings_by_tag,
+            findings_dropped: dropped,
+            artifacts,
+            warnings,
+        };
+        exhunt_report::write_summary(&args.out.join("summary.json"), &summary)?;
+        write_json(&args.out.join("exposure.json"), &exposure)?;
+        write_json(&args.out.join("attribution.json"), &attribution)?;
+        let already = [exhunt_export::FINDINGS_CSV, exhunt_export::TIMELINE_JSONL];
+        let export = exhunt_export::write_all_except(&args.out, &already)
+            .with_context(|| format!("cannot write the reports in {}", args.out.display()));
+        timelines
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok((summary, exposure, attribution, export?))
+    })?;
+    release_freed_memory();
+    timer.mark("exports, timelines, summaries (side by side)");
+    let mut export = export;
     export
         .written
         .extend([timeline_jsonl.clone(), findings_csv.clone()]);
-    timer.mark("exports (HTML, STIX, Navigator)");
     if !args.quiet {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
