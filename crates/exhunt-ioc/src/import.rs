@@ -438,33 +438,48 @@ fn publisher_from_origin(origin: &str) -> String {
     }
 }
 
-/// signature-base `filename-iocs.txt` (`regex;score` lines, `#` comment lines naming the source).
-pub fn parse_signature_base_filenames(text: &str, origin: &str) -> Loaded {
+/// The value lines of a signature-base style list, each with its 1-based line number and the
+/// `#` comment line last seen above it (which names the source).
+fn commented_values(text: &str) -> Vec<(usize, &str, &str)> {
     let mut out = Vec::new();
-    let mut warnings = Vec::new();
-    let mut comment = String::new();
+    let mut comment = "";
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        if let Some(c) = line.strip_prefix('#') {
-            comment = c.trim().to_string();
-            continue;
+        match line.strip_prefix('#') {
+            Some(c) => comment = c.trim(),
+            None => out.push((i + 1, line, comment)),
         }
+    }
+    out
+}
+
+/// An indicator of a commented list: label and reference come from its comment when it has them.
+fn commented_indicator(
+    kind: IndicatorKind,
+    value: String,
+    publisher: &str,
+    origin: &str,
+    comment: &str,
+) -> Indicator {
+    let (label, url) = label_and_url(comment);
+    Indicator::new(kind, value, publisher, url.as_deref().unwrap_or(origin))
+        .with_label(label.as_deref())
+        .with_description(Some(comment))
+}
+
+/// signature-base `filename-iocs.txt` (`regex;score` lines, `#` comment lines naming the source).
+pub fn parse_signature_base_filenames(text: &str, origin: &str) -> Loaded {
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    for (n, line, comment) in commented_values(text) {
         let (re, _score) = line.rsplit_once(';').unwrap_or((line, ""));
         match normalize(IndicatorKind::PathPattern, re, false) {
-            Some((k, v)) => {
-                let (label, url) = label_and_url(&comment);
-                out.push(
-                    Indicator::new(k, v, "signature-base", url.as_deref().unwrap_or(origin))
-                        .with_label(label.as_deref())
-                        .with_description(Some(&comment)),
-                );
-            }
+            Some((k, v)) => out.push(commented_indicator(k, v, "signature-base", origin, comment)),
             None => warnings.push(format!(
-                "{origin}:{}: regex not supported by the Rust regex engine: {re:?}; skipped",
-                i + 1
+                "{origin}:{n}: regex not supported by the Rust regex engine: {re:?}; skipped"
             )),
         }
     }
@@ -476,16 +491,7 @@ pub fn parse_plain_network_list(text: &str, origin: &str) -> Loaded {
     let publisher = publisher_from_origin(origin);
     let mut out = Vec::new();
     let mut warnings = Vec::new();
-    let mut comment = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(c) = line.strip_prefix('#') {
-            comment = c.trim().to_string();
-            continue;
-        }
+    for (n, line, comment) in commented_values(text) {
         let v = line.split(';').next().unwrap_or("").trim();
         let kind = if v.parse::<IpAddr>().is_ok() {
             IndicatorKind::Ip
@@ -495,18 +501,8 @@ pub fn parse_plain_network_list(text: &str, origin: &str) -> Loaded {
             IndicatorKind::Domain
         };
         match normalize(kind, v, false) {
-            Some((k, val)) => {
-                let (label, url) = label_and_url(&comment);
-                out.push(
-                    Indicator::new(k, val, &publisher, url.as_deref().unwrap_or(origin))
-                        .with_label(label.as_deref())
-                        .with_description(Some(&comment)),
-                )
-            }
-            None => warnings.push(format!(
-                "{origin}:{}: not an IP or domain: {v:?}; skipped",
-                i + 1
-            )),
+            Some((k, val)) => out.push(commented_indicator(k, val, &publisher, origin, comment)),
+            None => warnings.push(format!("{origin}:{n}: not an IP or domain: {v:?}; skipped")),
         }
     }
     (out, warnings)
