@@ -402,12 +402,14 @@ struct Matrix {
 
 /// "Listed" hypotheses get `hit`, other named ones `miss`, the unknown actor 1 (log 0); the
 /// opportunist gets 1 or the miss ratio. Returns log ratios for each hypothesis.
+/// The log-ratio column of a curated fact or labelled indicator that `listed` hypotheses are
+/// tied to, times `weight` and capped at ±`cap` per cell.
 fn fact_column(
     hyps: &[Hyp],
     listed: &BTreeSet<usize>,
-    hit: f64,
-    miss: f64,
+    (hit, miss): (f64, f64),
     opportunist_neutral: bool,
+    (weight, cap): (f64, f64),
 ) -> Vec<f64> {
     let named = hyps
         .iter()
@@ -437,6 +439,20 @@ fn fact_column(
                 } else {
                     (miss / avg).ln()
                 }
+            }
+        })
+        .map(|v| (weight * v).clamp(-cap, cap))
+        .collect()
+}
+
+/// Per hypothesis, `reason` for those in `listed` and nothing for the others.
+fn listed_reasons(nh: usize, listed: &BTreeSet<usize>, reason: &str) -> Vec<String> {
+    (0..nh)
+        .map(|hi| {
+            if listed.contains(&hi) {
+                reason.to_string()
+            } else {
+                String::new()
             }
         })
         .collect()
@@ -685,23 +701,21 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
             0.9
         };
         let w = rel * spoof * tf;
-        let col: Vec<f64> =
-            fact_column(&hyps, &listed, params.fact_hit, params.fact_miss_tool, true)
-                .into_iter()
-                .map(|v| (w * v).clamp(-params.cap_item, params.cap_item))
-                .collect();
-        let reasons = (0..nh)
-            .map(|hi| {
-                if listed.contains(&hi) {
-                    format!(
-                        "a report on the Exchange campaigns ties {} to this actor",
-                        t.name
-                    )
-                } else {
-                    String::new()
-                }
-            })
-            .collect();
+        let col = fact_column(
+            &hyps,
+            &listed,
+            (params.fact_hit, params.fact_miss_tool),
+            true,
+            (w, params.cap_item),
+        );
+        let reasons = listed_reasons(
+            nh,
+            &listed,
+            &format!(
+                "a report on the Exchange campaigns ties {} to this actor",
+                t.name
+            ),
+        );
         push(
             EvidenceItem {
                 id: String::new(),
@@ -748,25 +762,18 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
             continue;
         }
         let w = rel * 0.9 * tf;
-        let col: Vec<f64> = fact_column(
+        let col = fact_column(
             &hyps,
             &listed,
-            params.fact_hit,
-            params.fact_miss_path,
+            (params.fact_hit, params.fact_miss_path),
             false,
-        )
-        .into_iter()
-        .map(|v| (w * v).clamp(-params.cap_item, params.cap_item))
-        .collect();
-        let reasons = (0..nh)
-            .map(|hi| {
-                if listed.contains(&hi) {
-                    "a report on the Exchange campaigns gives this path for this actor".to_string()
-                } else {
-                    String::new()
-                }
-            })
-            .collect();
+            (w, params.cap_item),
+        );
+        let reasons = listed_reasons(
+            nh,
+            &listed,
+            "a report on the Exchange campaigns gives this path for this actor",
+        );
         push(
             EvidenceItem {
                 id: String::new(),
@@ -812,25 +819,18 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
         }
         let spoof = if is_ip { 0.6 } else { 0.9 };
         let w = rel * spoof * tf;
-        let col: Vec<f64> = fact_column(
+        let col = fact_column(
             &hyps,
             &listed,
-            params.fact_hit,
-            params.fact_miss_infra,
+            (params.fact_hit, params.fact_miss_infra),
             false,
-        )
-        .into_iter()
-        .map(|v| (w * v).clamp(-params.cap_item, params.cap_item))
-        .collect();
-        let reasons = (0..nh)
-            .map(|hi| {
-                if listed.contains(&hi) {
-                    "a report ties this address or domain to this actor".to_string()
-                } else {
-                    String::new()
-                }
-            })
-            .collect();
+            (w, params.cap_item),
+        );
+        let reasons = listed_reasons(
+            nh,
+            &listed,
+            "a report ties this address or domain to this actor",
+        );
         push(
             EvidenceItem {
                 id: String::new(),
@@ -899,25 +899,18 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
         } else {
             0.9
         };
-        let col: Vec<f64> = fact_column(
+        let col = fact_column(
             &hyps,
             &listed,
-            params.indicator_hit,
-            params.indicator_miss,
+            (params.indicator_hit, params.indicator_miss),
             false,
-        )
-        .into_iter()
-        .map(|v| (w * v).clamp(-params.cap_indicator, params.cap_indicator))
-        .collect();
-        let reasons = (0..nh)
-            .map(|hi| {
-                if listed.contains(&hi) {
-                    format!("the indicator's publisher tied it to {}", ind.label)
-                } else {
-                    String::new()
-                }
-            })
-            .collect();
+            (w, params.cap_indicator),
+        );
+        let reasons = listed_reasons(
+            nh,
+            &listed,
+            &format!("the indicator's publisher tied it to {}", ind.label),
+        );
         push(
             EvidenceItem {
                 id: String::new(),
