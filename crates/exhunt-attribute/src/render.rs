@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::score::{Attribution, HypothesisKind};
+use crate::score::{Attribution, EvidenceScore, HypothesisKind};
 
 fn clean(s: &str) -> String {
     s.chars()
@@ -22,6 +22,31 @@ pub fn percent(p: f64, decimals: usize) -> String {
         format!("<{:.*}%", decimals, step)
     } else {
         format!("{:.*}%", decimals, shown)
+    }
+}
+
+/// Up to `max` evidence items of one side of a hypothesis, one line each, then how many more.
+fn list_items(out: &mut String, sign: char, side: &str, items: &[EvidenceScore], max: usize) {
+    for s in items.iter().take(max) {
+        let reason = if s.reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", clean(&s.reason))
+        };
+        let _ = writeln!(
+            out,
+            "    {sign} {} {} (log LR {:+.2}){reason}",
+            s.evidence,
+            clean(&s.label),
+            s.log_lr,
+        );
+    }
+    if items.len() > max {
+        let _ = writeln!(
+            out,
+            "    {sign} ... {} more {side} items",
+            items.len() - max
+        );
     }
 }
 
@@ -55,48 +80,8 @@ pub fn render_text(a: &Attribution) -> String {
             h.confidence.word(),
             clean(&h.confidence_basis)
         );
-        for s in h.supporting.iter().take(6) {
-            let _ = writeln!(
-                out,
-                "    + {} {} (log LR {:+.2}){}",
-                s.evidence,
-                clean(&s.label),
-                s.log_lr,
-                if s.reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", clean(&s.reason))
-                }
-            );
-        }
-        if h.supporting.len() > 6 {
-            let _ = writeln!(
-                out,
-                "    + ... {} more supporting items",
-                h.supporting.len() - 6
-            );
-        }
-        for s in h.contradicting.iter().take(4) {
-            let _ = writeln!(
-                out,
-                "    - {} {} (log LR {:+.2}){}",
-                s.evidence,
-                clean(&s.label),
-                s.log_lr,
-                if s.reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", clean(&s.reason))
-                }
-            );
-        }
-        if h.contradicting.len() > 4 {
-            let _ = writeln!(
-                out,
-                "    - ... {} more contradicting items",
-                h.contradicting.len() - 4
-            );
-        }
+        list_items(&mut out, '+', "supporting", &h.supporting, 6);
+        list_items(&mut out, '-', "contradicting", &h.contradicting, 4);
         if !h.non_diagnostic.is_empty() {
             let _ = writeln!(out, "    = non-diagnostic: {}", h.non_diagnostic.join(", "));
         }
