@@ -618,7 +618,10 @@ type Scanned = (
 
 /// The one full pass over `findings.jsonl`: index, order and aggregates.
 fn scan_findings(path: &Path, summary: &Summary) -> Result<Scanned, ExportError> {
-    let mut reader = FindingsReader::open(path).map_err(|e| report_err(path, e))?;
+    // Nothing gathered here reads the excerpts.
+    let mut reader = FindingsReader::open(path)
+        .map_err(|e| report_err(path, e))?
+        .without_excerpts();
     let mut entries: Vec<FindingEntry> = Vec::new();
     let mut paths = Interner::default();
     let mut gather = Gather::new(summary);

@@ -261,6 +261,53 @@ pub struct Finding {
     pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Finding {
+    /// A finding parsed from its JSON with every evidence excerpt left empty, unread: excerpts
+    /// are most of a finding's bytes and escapes, and passes that summarise findings without
+    /// showing them need not unescape them.
+    pub fn from_json_without_excerpts(bytes: &[u8]) -> serde_json::Result<Finding> {
+        #[derive(Deserialize)]
+        struct EvidenceHead {
+            path: String,
+            sha256: String,
+            line: Option<u64>,
+            record: Option<u64>,
+            #[serde(rename = "excerpt")]
+            _excerpt: serde::de::IgnoredAny,
+        }
+        #[derive(Deserialize)]
+        struct FindingHead {
+            id: String,
+            rule: RuleRef,
+            tags: Vec<String>,
+            time: Option<DateTime<Utc>>,
+            host: Option<String>,
+            evidence: Vec<EvidenceHead>,
+            fields: serde_json::Map<String, serde_json::Value>,
+        }
+        let h: FindingHead = serde_json::from_slice(bytes)?;
+        Ok(Finding {
+            id: h.id,
+            rule: h.rule,
+            tags: h.tags,
+            time: h.time,
+            host: h.host,
+            evidence: h
+                .evidence
+                .into_iter()
+                .map(|e| Evidence {
+                    path: e.path,
+                    sha256: e.sha256,
+                    line: e.line,
+                    record: e.record,
+                    excerpt: String::new(),
+                })
+                .collect(),
+            fields: h.fields,
+        })
+    }
+}
+
 /// Something that went wrong without stopping the scan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Warning {
@@ -345,5 +392,45 @@ mod tests {
         assert_eq!(ev.get("cs-method"), Some("POST"));
         assert_eq!(ev.first_of(CLIENT_IP_FIELDS), Some("1.2.3.4"));
         assert_eq!(ev.get("nope"), None);
+    }
+
+    #[test]
+    fn findings_parse_without_excerpts_as_they_do_with_them() {
+        let mut fields = serde_json::Map::new();
+        fields.insert("CommandLine".into(), "cmd /c \"whoami\"".into());
+        let full = Finding {
+            id: "f1".into(),
+            rule: RuleRef {
+                id: "r".into(),
+                title: "Rule".into(),
+                level: "high".into(),
+                source: "sigma:x.yml".into(),
+            },
+            tags: vec!["attack.t1505.003".into()],
+            time: chrono::DateTime::from_timestamp(1_614_650_000, 123_000_000),
+            host: Some("EXCH01".into()),
+            evidence: vec![Evidence {
+                path: "logs/a.log".into(),
+                sha256: "ab".repeat(32),
+                line: Some(7),
+                record: None,
+                excerpt: "a \"quoted\" line with \\ and \n escapes".into(),
+            }],
+            fields,
+        };
+        let json = serde_json::to_vec(&full).unwrap();
+        let slim = Finding::from_json_without_excerpts(&json).unwrap();
+        let mut want = full.clone();
+        want.evidence[0].excerpt.clear();
+        assert_eq!(slim, want);
+        // What the full parse rejects, this rejects too.
+        let broken = &json[..json.len() - 3];
+        assert!(serde_json::from_slice::<Finding>(broken).is_err());
+        assert!(Finding::from_json_without_excerpts(broken).is_err());
+        let no_excerpt = String::from_utf8(json.clone())
+            .unwrap()
+            .replace(",\"excerpt\":", ",\"other\":");
+        assert!(serde_json::from_slice::<Finding>(no_excerpt.as_bytes()).is_err());
+        assert!(Finding::from_json_without_excerpts(no_excerpt.as_bytes()).is_err());
     }
 }

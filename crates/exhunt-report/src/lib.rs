@@ -224,6 +224,7 @@ pub struct FindingsReader {
     /// Byte offset of the next line, for [`FindingsReader::next_with_offset`].
     offset: u64,
     failed: bool,
+    without_excerpts: bool,
 }
 
 impl FindingsReader {
@@ -239,7 +240,15 @@ impl FindingsReader {
             buf: Vec::new(),
             offset: 0,
             failed: false,
+            without_excerpts: false,
         })
+    }
+
+    /// Read the findings with their evidence excerpts left empty (see
+    /// [`Finding::from_json_without_excerpts`]), for passes that never show them.
+    pub fn without_excerpts(mut self) -> Self {
+        self.without_excerpts = true;
+        self
     }
 
     fn err(&self, reason: String) -> ReportError {
@@ -282,7 +291,12 @@ impl FindingsReader {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            return Some(match serde_json::from_slice::<Finding>(&self.buf) {
+            let parsed = if self.without_excerpts {
+                Finding::from_json_without_excerpts(&self.buf)
+            } else {
+                serde_json::from_slice::<Finding>(&self.buf)
+            };
+            return Some(match parsed {
                 Ok(f) => Ok((f, start, n)),
                 Err(e) => {
                     self.failed = true;
