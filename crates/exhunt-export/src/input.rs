@@ -849,7 +849,8 @@ fn slim(mut f: Finding) -> Finding {
 /// Check `findings.jsonl` reads (for its error to come first); returns the number of findings.
 fn count_findings(path: &Path) -> Result<usize, ExportError> {
     let mut n = 0;
-    for r in FindingsReader::open(path).map_err(|e| report_err(path, e))? {
+    let reader = FindingsReader::open(path).map_err(|e| report_err(path, e))?;
+    for r in reader.without_excerpts() {
         r.map_err(|e| report_err(path, e))?;
         n += 1;
     }
@@ -863,7 +864,8 @@ fn fallback_summary(path: &Path) -> Result<Summary, ExportError> {
     let mut by_tag: BTreeMap<String, u64> = BTreeMap::new();
     let mut verdict = exhunt_report::VerdictBuilder::default();
     let mut total = 0u64;
-    for r in FindingsReader::open(path).map_err(|e| report_err(path, e))? {
+    let reader = FindingsReader::open(path).map_err(|e| report_err(path, e))?;
+    for r in reader.without_excerpts() {
         let f = r.map_err(|e| report_err(path, e))?;
         total += 1;
         *by_level.entry(f.rule.level.clone()).or_default() += 1;

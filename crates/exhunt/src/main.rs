@@ -770,9 +770,12 @@ fn print_exposure_line(out: &mut dyn Write, r: &exhunt_exposure::ExposureReport)
 }
 
 fn cmd_attribute(args: AttributeArgs) -> Result<ExitCode> {
-    // Streamed: a scan folder may hold far more findings than fit in memory.
+    // Streamed: a scan folder may hold far more findings than fit in memory. The profile never
+    // reads the excerpts.
     let mut profile = exhunt_attribute::ProfileBuilder::default();
-    for f in exhunt_report::FindingsReader::open(&args.dir.join("findings.jsonl"))? {
+    for f in
+        exhunt_report::FindingsReader::open(&args.dir.join("findings.jsonl"))?.without_excerpts()
+    {
         profile.add(&f?);
     }
     let kb = load_kb(args.attack.as_deref())?;
