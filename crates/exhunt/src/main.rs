@@ -390,7 +390,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     // The timelines need nothing that the summaries and exports produce, and those read only
     // findings.jsonl: both run side by side, so neither leaves a core idle.
     let timeline_csv = args.out.join("timeline.csv");
-    let (summary, exposure, attribution, export) = std::thread::scope(|scope| -> Result<_> {
+    let (summary, exposure, attribution, mut export) = std::thread::scope(|scope| -> Result<_> {
         let timelines = scope
             .spawn(|| exhunt_report::write_timeline(&timeline_csv, written, context, &alongside));
         let exposure = exposure_of(&conclusion, &exploitation, application_host.as_deref());
@@ -449,7 +449,6 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     })?;
     release_freed_memory();
     timer.mark("exports, timelines, summaries (side by side)");
-    let mut export = export;
     export
         .written
         .extend([timeline_jsonl.clone(), findings_csv.clone()]);
