@@ -85,42 +85,34 @@ pub fn write_all_except(dir: &Path, skip: &[&str]) -> Result<ExportReport, Expor
     let wanted = |name: &str| !skip.contains(&name);
     let input = input::read_input(dir, &mut report.warnings, wanted(TIMELINE_JSONL))?;
     let (input, warnings) = (&input, &report.warnings);
-    type Job<'a> = Box<dyn FnOnce() -> Result<PathBuf, ExportError> + Send + 'a>;
-    let jobs: Vec<(&str, Job<'_>)> = vec![
-        (
-            REPORT_HTML,
-            Box::new(move || write_output(dir, REPORT_HTML, |w| html::render(input, warnings, w))),
-        ),
-        (
-            STIX_JSON,
-            Box::new(move || write_output(dir, STIX_JSON, |w| stix::render(input, w))),
-        ),
-        (
-            NAVIGATOR_JSON,
-            Box::new(move || write_output(dir, NAVIGATOR_JSON, |w| navigator::render(input, w))),
-        ),
-        (
-            TIMELINE_JSONL,
-            Box::new(move || {
+    // The outputs are independent: one thread each, each streaming its own readers.
+    let results: Vec<Result<PathBuf, ExportError>> = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        if wanted(REPORT_HTML) {
+            handles.push(s.spawn(move || {
+                write_output(dir, REPORT_HTML, |w| html::render(input, warnings, w))
+            }));
+        }
+        if wanted(STIX_JSON) {
+            handles.push(s.spawn(move || write_output(dir, STIX_JSON, |w| stix::render(input, w))));
+        }
+        if wanted(NAVIGATOR_JSON) {
+            handles.push(
+                s.spawn(move || write_output(dir, NAVIGATOR_JSON, |w| navigator::render(input, w))),
+            );
+        }
+        if wanted(TIMELINE_JSONL) {
+            handles.push(s.spawn(move || {
                 write_output(dir, TIMELINE_JSONL, |w| timeline::render_jsonl(input, w))
-            }),
-        ),
-        (
-            FINDINGS_CSV,
-            Box::new(move || {
+            }));
+        }
+        if wanted(FINDINGS_CSV) {
+            handles.push(s.spawn(move || {
                 write_output(dir, FINDINGS_CSV, |w| {
                     timeline::render_findings_csv(input, w)
                 })
-            }),
-        ),
-    ];
-    // The outputs are independent: one thread each, each streaming its own readers.
-    let results: Vec<Result<PathBuf, ExportError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .filter(|(name, _)| wanted(name))
-            .map(|(_, job)| s.spawn(job))
-            .collect();
+            }));
+        }
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))

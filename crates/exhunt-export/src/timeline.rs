@@ -1,5 +1,6 @@
 //! `timeline.jsonl` (Timesketch + ECS) and `findings.csv` (spreadsheets).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
@@ -268,43 +269,48 @@ pub fn findings_csv_header() -> Vec<u8> {
         "sha256",
         "excerpt",
     ];
-    csv_line(&header)
+    let mut out = Vec::new();
+    csv_line_into(&header, &mut out);
+    out
 }
 
 /// A finding's row of `findings.csv`, appended to `out`.
 pub fn findings_csv_row(f: &Finding, out: &mut Vec<u8>) {
     let ev = f.evidence.first();
-    let cells = [
-        f.id.clone(),
-        f.time.map(ts).unwrap_or_default(),
-        f.rule.level.clone(),
-        f.rule.title.clone(),
-        f.rule.id.clone(),
-        phases_of(&f.tags).join(" "),
-        techniques_of(&f.tags).join(" "),
-        f.host.clone().unwrap_or_default(),
-        source_ip(f).unwrap_or_default(),
-        crate::detail_of(f),
-        ev.map(|e| e.path.clone()).unwrap_or_default(),
-        ev.and_then(|e| e.line)
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        ev.and_then(|e| e.record)
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        ev.map(|e| e.sha256.clone()).unwrap_or_default(),
-        ev.map(|e| e.excerpt.clone()).unwrap_or_default(),
+    fn text(s: Option<&String>) -> Cow<'_, str> {
+        Cow::Borrowed(s.map_or("", String::as_str))
+    }
+    fn number(n: Option<u64>) -> Cow<'static, str> {
+        Cow::Owned(n.map(|n| n.to_string()).unwrap_or_default())
+    }
+    // Borrowed where the finding holds the text: the excerpt alone is kilobytes.
+    let cells: [Cow<'_, str>; 15] = [
+        f.id.as_str().into(),
+        f.time.map(ts).unwrap_or_default().into(),
+        f.rule.level.as_str().into(),
+        f.rule.title.as_str().into(),
+        f.rule.id.as_str().into(),
+        phases_of(&f.tags).join(" ").into(),
+        techniques_of(&f.tags).join(" ").into(),
+        text(f.host.as_ref()),
+        source_ip(f).unwrap_or_default().into(),
+        crate::detail_of(f).into(),
+        text(ev.map(|e| &e.path)),
+        number(ev.and_then(|e| e.line)),
+        number(ev.and_then(|e| e.record)),
+        text(ev.map(|e| &e.sha256)),
+        text(ev.map(|e| &e.excerpt)),
     ];
-    let cells: Vec<String> = cells.iter().map(|c| neutralise_cell(c)).collect();
-    out.extend_from_slice(&csv_line(&cells));
+    let cells = cells.map(|c| neutralise_cell(&c));
+    csv_line_into(&cells, out);
 }
 
-/// One CSV record, quoted where needed, with its line end.
-fn csv_line<T: AsRef<[u8]>>(cells: &[T]) -> Vec<u8> {
+/// One CSV record, quoted where needed, with its line end, appended to `out`.
+fn csv_line_into<T: AsRef<[u8]>>(cells: &[T], out: &mut Vec<u8>) {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
-        .from_writer(Vec::new());
+        .from_writer(out);
     w.write_record(cells)
         .expect("CSV records write into memory");
-    w.into_inner().expect("CSV records write into memory")
+    w.flush().expect("CSV records write into memory");
 }

@@ -447,10 +447,10 @@ pub fn write_timeline(
     header.header();
     w.write_all(&header.take()).map_err(&write_err)?;
     let mut other = match alongside.timeline {
-        Some((p, _, render)) => Some((p, crate::create(p)?, render)),
+        Some((p, ..)) => Some((p, crate::create(p)?)),
         None => None,
     };
-    let render_context = other.as_ref().map(|o| o.2);
+    let render_context = alongside.timeline.map(|t| t.2);
     // Both outputs of a slice of rows: (timeline.csv bytes, alongside bytes).
     let render = |rows: &[(&TimelineRow, bool)]| -> Result<(Vec<u8>, Vec<u8>), ReportError> {
         let mut out = Vec::new();
@@ -487,12 +487,12 @@ pub fn write_timeline(
             .collect::<Result<_, _>>()?;
         for (part, part_other) in parts {
             w.write_all(&part).map_err(&write_err)?;
-            if let Some((p, w, _)) = &mut other {
+            if let Some((p, w)) = &mut other {
                 w.write_all(&part_other).map_err(crate::io_err(p))?;
             }
         }
     }
-    if let Some((p, mut w, _)) = other {
+    if let Some((p, mut w)) = other {
         w.flush().map_err(crate::io_err(p))?;
     }
     w.flush().map_err(&write_err)
