@@ -282,6 +282,11 @@ fn main() {
                 &[0.15, 0.225, 0.3, 0.375, 0.45],
             ),
             (
+                "technique_independent_count",
+                |p, v| p.technique_independent_count = v,
+                &[10.0, 15.0, 20.0, 30.0, 1000.0],
+            ),
+            (
                 "w_software",
                 |p, v| p.w_software = v,
                 &[1.0, 1.2, 1.5, 1.875, 2.25],

@@ -37,6 +37,13 @@ pub struct Params {
     /// 1: technique lists are long, correlated and written by the same analysts, so naive Bayes
     /// would count the same behaviour many times (leave-one-campaign-out fits 0.2; see the bench).
     pub w_technique: f64,
+    /// How many techniques count as independent. Beyond it, technique items share their weight
+    /// as if `n` correlated items carried the evidence of `sqrt(n × this)` independent ones:
+    /// each weighs `w_technique × sqrt(this / n)`. A long technique list mostly restates one
+    /// intrusion's behaviour from several angles; summed in full it made techniques-only
+    /// rankings state "likely" on evidence that was right half as often (see the bench).
+    #[serde(default = "default_technique_independent_count")]
+    pub technique_independent_count: f64,
     /// Weight of one ATT&CK software family's log-ratio. After the temperature it is 1: a named
     /// family is the most diagnostic item ATT&CK has, so it counts in full.
     pub w_software: f64,
@@ -75,11 +82,16 @@ fn default_model_error() -> f64 {
     Params::default().model_error
 }
 
+fn default_technique_independent_count() -> f64 {
+    Params::default().technique_independent_count
+}
+
 impl Default for Params {
     fn default() -> Self {
         Params {
             base_rate_pseudocount: 0.5,
             w_technique: 0.3,
+            technique_independent_count: 30.0,
             w_software: 1.5,
             w_public_tool: 0.5,
             cap_item: 20f64.ln(),
@@ -458,6 +470,13 @@ fn listed_reasons(nh: usize, listed: &BTreeSet<usize>, reason: &str) -> Vec<Stri
         .collect()
 }
 
+/// The weight of each of `n` technique items: full up to `technique_independent_count` of them,
+/// then shared so that their total grows with the square root of `n`.
+fn technique_weight(params: &Params, n: usize) -> f64 {
+    let independent = params.technique_independent_count.max(1.0);
+    params.w_technique * (independent / (n as f64).max(independent)).sqrt()
+}
+
 fn cluster_window(c: &ExchangeCluster) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let from = c.exploitation.iter().map(|e| e.from()).min()?;
     let until = c.exploitation.iter().map(|e| e.until()).max()?;
@@ -507,6 +526,7 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
     let n_listed = |has: &[bool]| has.iter().filter(|&&b| b).count();
 
     // --- ATT&CK techniques ---------------------------------------------------------------------
+    let w_technique = technique_weight(params, profile.techniques.len());
     for (tid, ids) in &profile.techniques {
         let parent = parent_of(tid);
         let is_sub = tid.contains('.');
@@ -544,7 +564,7 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
             }
             let exact = !is_sub || has_exact[gi];
             let v = parent_lr + if exact { variant_lr } else { 0.0 };
-            col[hi] = params.w_technique * v;
+            col[hi] = w_technique * v;
             reasons[hi] = if exact {
                 format!(
                     "ATT&CK lists it for the group; {exact_users} of {} groups do",
@@ -564,7 +584,7 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
                 label: kb.feature_name(tid),
                 reliability: "A (what was found) / B (ATT&CK group use)".into(),
                 spoofability: "high".into(),
-                weight: params.w_technique,
+                weight: w_technique,
                 base_rate: Some(if is_sub {
                     format!(
                         "{exact_users}/{} ATT&CK groups ({parent_users} list {parent})",

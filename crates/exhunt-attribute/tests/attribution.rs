@@ -730,3 +730,47 @@ fn posteriors_keep_a_share_for_model_error() {
     let a = attribute(&p, &kb);
     assert!(render_text(&a).lines().all(|l| !l.contains("100.0%")));
 }
+
+/// Technique lists are correlated: past `technique_independent_count` items their total weight
+/// grows with the square root of their number, not in proportion (the bench measures what this
+/// does to calibration).
+#[test]
+fn long_technique_lists_share_their_weight() {
+    let kb = KnowledgeBase::embedded();
+    let techniques = |g: &str| -> Vec<String> {
+        kb.group_features(g)
+            .into_iter()
+            .filter(|f| f.starts_with('T'))
+            .collect()
+    };
+    let group = kb
+        .groups
+        .iter()
+        .map(|g| g.id.clone())
+        .max_by_key(|g| techniques(g).len())
+        .unwrap();
+    let all = techniques(&group);
+    let params = Params::default();
+    let independent = params.technique_independent_count as usize;
+    let k = all.len() / independent;
+    assert!(k >= 3, "{group}: {}", all.len());
+    let evidence = |n: usize| {
+        let mut p = IntrusionProfile::default();
+        for t in &all[..n] {
+            p.techniques.insert(t.clone(), vec!["f".into()]);
+        }
+        p
+    };
+    // Up to the independent count every item weighs in full.
+    let short = exhunt_attribute::attribute_with(&evidence(independent), &kb, &params);
+    assert!(
+        short
+            .evidence
+            .iter()
+            .all(|e| (e.weight - params.w_technique).abs() < 1e-12)
+    );
+    // k times as many items carry sqrt(k) times the weight in total, not k times.
+    let long = exhunt_attribute::attribute_with(&evidence(k * independent), &kb, &params);
+    let total = |a: &Attribution| a.evidence.iter().map(|e| e.weight).sum::<f64>();
+    assert!((total(&long) / total(&short) - (k as f64).sqrt()).abs() < 1e-9);
+}
