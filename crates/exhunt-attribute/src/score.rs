@@ -1446,14 +1446,21 @@ pub fn attribute_with(
         let best = (0..post.len())
             .max_by(|&a, &b| post[a].total_cmp(&post[b]))
             .unwrap();
+        let outcome = if best == leader {
+            "and still lead".to_string()
+        } else {
+            format!(
+                "and {} would lead ({})",
+                m.hyps[best].name,
+                percent(post[best], 0)
+            )
+        };
         sensitivity.push(format!(
-            "Without {} ({}), {} would be at {} and the leader would be {} ({}).",
+            "Without {} ({}), {} would be at {} {outcome}.",
             m.items[j].id,
             m.items[j].label,
             m.hyps[leader].name,
             percent(post[leader], 0),
-            m.hyps[best].name,
-            percent(post[best], 0)
         ));
     }
     if profile.timing.is_empty() && !profile.cves.is_empty() {

@@ -774,3 +774,75 @@ fn long_technique_lists_share_their_weight() {
     let total = |a: &Attribution| a.evidence.iter().map(|e| e.weight).sum::<f64>();
     assert!((total(&long) / total(&short) - (k as f64).sqrt()).abs() < 1e-9);
 }
+
+/// Later Exchange chains with generic tradecraft never point at HAFNIUM. A ProxyShell intrusion
+/// in the style the DFIR Report published for Magic Hound (mailbox export, comsvcs MiniDump,
+/// FRP) leans to Magic Hound, but only weakly: each item is a public tool or a common
+/// technique. A bare ProxyNotShell exploit plus a web shell names nobody.
+#[test]
+fn later_chains_with_generic_tradecraft_stay_weak_and_off_hafnium() {
+    let kb = KnowledgeBase::embedded();
+    let proxyshell = vec![
+        finding(
+            "p1",
+            "ProxyShell Autodiscover SSRF",
+            &["attack.initial-access", "attack.t1190", "cve.2021-34473"],
+            Some("2021-09-14T10:00:00Z"),
+            json!({"c-ip": "198.51.100.7"}),
+        ),
+        finding(
+            "p2",
+            "ProxyShell mailbox export to aspx",
+            &["attack.persistence", "attack.t1505.003", "cve.2021-31207"],
+            Some("2021-09-14T10:05:00Z"),
+            json!({"CommandLine": "New-MailboxExportRequest -Mailbox a -FilePath \\\\localhost\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx"}),
+        ),
+        finding(
+            "p3",
+            "LSASS dump comsvcs",
+            &["attack.credential-access", "attack.t1003.001"],
+            Some("2021-09-14T11:00:00Z"),
+            json!({"CommandLine": "rundll32 C:\\windows\\system32\\comsvcs.dll, MiniDump 600 C:\\windows\\temp\\l.dmp full"}),
+        ),
+        finding(
+            "p4",
+            "Tunnel",
+            &["attack.command-and-control", "attack.t1572"],
+            Some("2021-09-14T12:00:00Z"),
+            json!({"CommandLine": "C:\\programdata\\frpc.exe -c frpc.ini"}),
+        ),
+    ];
+    let generic_2022 = vec![
+        finding(
+            "g1",
+            "ProxyNotShell",
+            &["attack.initial-access", "attack.t1190", "cve.2022-41040"],
+            Some("2022-10-20T10:00:00Z"),
+            json!({}),
+        ),
+        finding(
+            "g2",
+            "Web shell",
+            &["attack.persistence", "attack.t1505.003"],
+            Some("2022-10-20T10:05:00Z"),
+            json!({}),
+        ),
+    ];
+    let a = attribute(&profile(&proxyshell), &kb);
+    assert!(a.insufficient_evidence, "{}", render_text(&a));
+    assert_eq!(a.hypotheses[0].id, "G0059", "{}", render_text(&a));
+    assert!(a.hypotheses[0].likelihood <= Likelihood::Unlikely);
+    assert!(hyp(&a, "G0125").likelihood == Likelihood::AlmostNoChance);
+
+    let a = attribute(&profile(&generic_2022), &kb);
+    assert!(a.insufficient_evidence, "{}", render_text(&a));
+    assert!(
+        a.hypotheses
+            .iter()
+            .filter(|h| h.kind == HypothesisKind::AttackGroup)
+            .all(|h| h.likelihood == Likelihood::AlmostNoChance),
+        "{}",
+        render_text(&a)
+    );
+    assert!(hyp(&a, "G0125").posterior < hyp(&a, "opportunist").posterior);
+}
