@@ -354,6 +354,25 @@ impl KnowledgeBase {
         kb
     }
 
+    /// The knowledge base without what one report (citation index `citation`) says of one group:
+    /// every edge of the group, or of its campaigns, that only this report supports is gone.
+    /// Edges the report shares with other reports stay, since those are known independently.
+    /// The benchmark scores such a report's features as a pseudo-campaign of the group.
+    pub fn without_report(&self, group_id: &str, citation: usize) -> KnowledgeBase {
+        let mut kb = self.clone();
+        let only_this = |u: &Use| !u.1.is_empty() && u.1.iter().all(|&i| i == citation);
+        let Some(g) = kb.groups.iter_mut().find(|g| g.id == group_id) else {
+            return kb;
+        };
+        g.uses.retain(|u| !only_this(u));
+        let campaigns = g.campaigns.clone();
+        for c in kb.campaigns.iter_mut().filter(|c| campaigns.contains(&c.id)) {
+            c.uses.retain(|u| !only_this(u));
+        }
+        kb.reindex();
+        kb
+    }
+
     /// The display name of a feature: `T1505.003 Web Shell`, `S0020 China Chopper`.
     pub fn feature_name(&self, id: &str) -> String {
         if let Some(t) = self.techniques.get(id) {

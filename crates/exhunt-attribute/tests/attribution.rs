@@ -474,6 +474,37 @@ fn public_tools_weigh_less_than_malware_families() {
     assert!(weight("Mimikatz") < weight("China Chopper"));
 }
 
+/// A family many ATT&CK groups use (China Chopper) is weighed by its base rate only, even where
+/// a curated Exchange report names it for one cluster (ToddyCat); a family one group uses
+/// (HyperBro) also counts as that cluster's curated fact.
+#[test]
+fn shared_families_earn_no_curated_campaign_fact() {
+    let kb = KnowledgeBase::embedded();
+    assert!(kb.groups_using("S0020") >= 5);
+    assert_eq!(kb.groups_using("S0398"), 1);
+    let f = vec![finding(
+        "t1",
+        "Tools",
+        &["attack.s0020", "attack.s0398"],
+        None,
+        json!({}),
+    )];
+    let a = attribute(&profile(&f), &kb);
+    let campaign_tools: Vec<&str> = a
+        .evidence
+        .iter()
+        .filter(|e| e.kind == EvidenceKind::CampaignTool)
+        .map(|e| e.label.as_str())
+        .collect();
+    assert_eq!(campaign_tools.len(), 1, "{campaign_tools:?}");
+    assert!(campaign_tools[0].contains("HyperBro"), "{campaign_tools:?}");
+    assert!(
+        a.evidence
+            .iter()
+            .any(|e| e.kind == EvidenceKind::Software && e.label.contains("China Chopper"))
+    );
+}
+
 #[test]
 fn eset_tick_indicator_supports_tick() {
     let kb = KnowledgeBase::embedded();
@@ -845,4 +876,54 @@ fn later_chains_with_generic_tradecraft_stay_weak_and_off_hafnium() {
         render_text(&a)
     );
     assert!(hyp(&a, "G0125").posterior < hyp(&a, "opportunist").posterior);
+}
+
+/// Leaving one report out removes exactly the group's edges that only this report supports:
+/// an edge another report also cites stays, and other groups are untouched.
+#[test]
+fn leaving_a_report_out_drops_only_what_it_alone_supports() {
+    let kb = KnowledgeBase::embedded();
+    let hafnium = kb.group("G0125").unwrap();
+    // The report behind most of HAFNIUM's own edges.
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for u in &hafnium.uses {
+        for &c in &u.1 {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let (&report, _) = counts.iter().max_by_key(|(c, n)| (**n, **c)).unwrap();
+    let sole: Vec<&str> = hafnium
+        .uses
+        .iter()
+        .filter(|u| u.1 == [report])
+        .map(|u| u.0.as_str())
+        .collect();
+    let shared: Vec<&str> = hafnium
+        .uses
+        .iter()
+        .filter(|u| u.1.contains(&report) && u.1.len() > 1)
+        .map(|u| u.0.as_str())
+        .collect();
+    assert!(!sole.is_empty() && !shared.is_empty(), "{sole:?} {shared:?}");
+    let loo = kb.without_report("G0125", report);
+    let before = kb.group_features("G0125");
+    let after = loo.group_features("G0125");
+    for f in &shared {
+        assert!(after.contains(*f), "{f} is also cited elsewhere");
+    }
+    // A sole-cited feature stays only if another edge (another report) also gives it.
+    let elsewhere = |f: &str| {
+        hafnium.uses.iter().any(|u| u.0 == f && u.1 != [report])
+            || hafnium.campaigns.iter().any(|c| {
+                kb.campaigns
+                    .iter()
+                    .any(|x| &x.id == c && x.uses.iter().any(|u| u.0 == f && u.1 != [report]))
+            })
+    };
+    assert!(sole.iter().any(|f| !after.contains(*f)));
+    for f in &sole {
+        assert_eq!(after.contains(*f), elsewhere(f), "{f}");
+    }
+    assert!(after.is_subset(&before));
+    assert_eq!(loo.group_features("G0096"), kb.group_features("G0096"));
 }
