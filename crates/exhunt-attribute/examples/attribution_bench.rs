@@ -115,11 +115,7 @@ fn queries(kb: &KnowledgeBase, protocol: Protocol) -> Vec<Query> {
                     let gid = g.id.clone();
                     out.push(Query {
                         label: g.id.clone(),
-                        name: kb
-                            .citations
-                            .get(c)
-                            .map(|x| x.0.clone())
-                            .unwrap_or_default(),
+                        name: kb.citations.get(c).map(|x| x.0.clone()).unwrap_or_default(),
                         truth: vec![g.id.clone()],
                         features,
                         leave_out: Box::new(move |kb: &KnowledgeBase| kb.without_report(&gid, c)),
@@ -171,11 +167,7 @@ impl Outcome {
     }
 }
 
-fn evidence_profile(
-    kb: &KnowledgeBase,
-    q: &Query,
-    evidence: Evidence,
-) -> IntrusionProfile {
+fn evidence_profile(kb: &KnowledgeBase, q: &Query, evidence: Evidence) -> IntrusionProfile {
     let mut p = IntrusionProfile::default();
     for f in &q.features {
         if f.starts_with('T') {

@@ -366,7 +366,11 @@ impl KnowledgeBase {
         };
         g.uses.retain(|u| !only_this(u));
         let campaigns = g.campaigns.clone();
-        for c in kb.campaigns.iter_mut().filter(|c| campaigns.contains(&c.id)) {
+        for c in kb
+            .campaigns
+            .iter_mut()
+            .filter(|c| campaigns.contains(&c.id))
+        {
             c.uses.retain(|u| !only_this(u));
         }
         kb.reindex();

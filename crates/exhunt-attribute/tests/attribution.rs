@@ -904,7 +904,10 @@ fn leaving_a_report_out_drops_only_what_it_alone_supports() {
         .filter(|u| u.1.contains(&report) && u.1.len() > 1)
         .map(|u| u.0.as_str())
         .collect();
-    assert!(!sole.is_empty() && !shared.is_empty(), "{sole:?} {shared:?}");
+    assert!(
+        !sole.is_empty() && !shared.is_empty(),
+        "{sole:?} {shared:?}"
+    );
     let loo = kb.without_report("G0125", report);
     let before = kb.group_features("G0125");
     let after = loo.group_features("G0125");
