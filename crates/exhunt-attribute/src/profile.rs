@@ -1,12 +1,13 @@
 //! From findings to an intrusion profile: what was seen, each item pointing at finding ids.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use exhunt_model::Finding;
 use serde::{Deserialize, Serialize};
 
 use crate::exchange::ExchangeFacts;
+use crate::kb::KnowledgeBase;
 
 /// A tool or malware family seen in the findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,62 +89,170 @@ pub struct IntrusionProfile {
     pub patch_release: Option<DateTime<Utc>>,
 }
 
-/// Built-in tool keywords: (name, ATT&CK software id, lowercase keywords).
-const TOOLS: &[(&str, Option<&str>, &[&str])] = &[
-    (
-        "China Chopper",
-        Some("S0020"),
-        &["china chopper", "chinachopper", "chopper"],
-    ),
-    (
-        "Mimikatz",
-        Some("S0002"),
-        &["mimikatz", "sekurlsa::", "lsadump::"],
-    ),
-    (
-        "Cobalt Strike",
-        Some("S0154"),
-        &["cobalt strike", "cobaltstrike", "beacon.dll"],
-    ),
-    ("PlugX", Some("S0013"), &["plugx", "korplug"]),
-    ("ShadowPad", Some("S0596"), &["shadowpad"]),
-    ("PsExec", Some("S0029"), &["psexec"]),
-    ("ASPXSpy", Some("S0073"), &["aspxspy"]),
-    ("Covenant", Some("S1155"), &["covenant"]),
-    (
-        "Impacket",
-        Some("S0357"),
-        &["impacket", "wmiexec.py", "secretsdump"],
-    ),
-    ("Tarrask", Some("S1011"), &["tarrask"]),
-    ("SysUpdate", Some("S0663"), &["sysupdate"]),
-    ("HyperBro", Some("S0398"), &["hyperbro"]),
-    ("certutil", Some("S0160"), &["certutil"]),
-    ("Nltest", Some("S0359"), &["nltest"]),
-    ("Rclone", Some("S1040"), &["rclone"]),
-    ("AdFind", Some("S0552"), &["adfind"]),
-    ("LaZagne", Some("S0349"), &["lazagne"]),
-    ("ProcDump", None, &["procdump"]),
-    ("comsvcs.dll MiniDump", None, &["comsvcs"]),
-    ("7-Zip", None, &["7z.exe", "7za.exe", " -t7z", "7-zip"]),
-    ("WinRAR", None, &["rar.exe"]),
-    ("PowerCat", None, &["powercat"]),
-    ("Nishang", None, &["invoke-powershelltcp", "nishang"]),
-    (
-        "Exchange PowerShell snap-in",
-        None,
-        &[
-            "microsoft.exchange.powershell.snapin",
-            "microsoft.exchange.management.powershell.snapin",
-        ],
-    ),
-    (
-        "New-MailboxExportRequest",
-        None,
-        &["new-mailboxexportrequest"],
-    ),
-    ("MEGA", None, &["mega.nz", "megasync", "megacmd"]),
-];
+/// Tool keywords kept as data (`data/tool-keywords.json`, embedded).
+const TOOL_KEYWORDS: &str = include_str!("../data/tool-keywords.json");
+
+#[derive(Deserialize)]
+struct ToolKeywordsFile {
+    tools: Vec<ToolKeywords>,
+    family_rule_markers: WordList,
+    generic_family_names: NameList,
+}
+
+#[derive(Deserialize)]
+struct WordList {
+    words: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct NameList {
+    names: Vec<String>,
+}
+
+fn tool_keywords_file() -> ToolKeywordsFile {
+    serde_json::from_str(TOOL_KEYWORDS).expect("embedded tool-keywords.json is valid")
+}
+
+#[derive(Deserialize)]
+struct ToolKeywords {
+    name: String,
+    #[serde(default)]
+    attack_software: Option<String>,
+    keywords: Vec<String>,
+}
+
+/// The shipped tool table: (name, ATT&CK software id, keywords).
+fn shipped_tools() -> Vec<(String, Option<String>, Vec<String>)> {
+    tool_keywords_file()
+        .tools
+        .into_iter()
+        .map(|t| (t.name, t.attack_software, t.keywords))
+        .collect()
+}
+
+/// Names of ATT&CK malware families, recognised in YARA rule names (`APT_MAL_ShadowPad_Loader`,
+/// `WEBSHELL_ASPX_reGeorgTunnel`): rule authors name the family a rule finds, so a hit on a
+/// dropped file becomes that family's ATT&CK evidence without a keyword list per family.
+#[derive(Debug, Clone, Default)]
+struct FamilyNames {
+    /// Lowercase letters and digits of a name → (software id, ATT&CK name).
+    by_key: HashMap<String, (String, String)>,
+    longest: usize,
+    /// Words that mark a rule as a malware rule; only such rules are searched.
+    markers: Vec<String>,
+}
+
+/// A primary name shorter than this is too likely to be part of another word.
+const MIN_FAMILY_NAME: usize = 5;
+/// Aliases are often generic ("Wiper", "Sofacy" is also a group): they must be longer.
+const MIN_FAMILY_ALIAS: usize = 7;
+/// Words of a rule name joined to match one family name.
+const MAX_FAMILY_WORDS: usize = 4;
+
+fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl FamilyNames {
+    fn from_kb(kb: &KnowledgeBase) -> FamilyNames {
+        let file = tool_keywords_file();
+        let generic: Vec<String> = file
+            .generic_family_names
+            .names
+            .iter()
+            .map(|n| name_key(n))
+            .collect();
+        let mut by_key = HashMap::new();
+        for (sid, sw) in &kb.software {
+            if sw.kind != "malware" {
+                continue;
+            }
+            let names = std::iter::once((&sw.name, MIN_FAMILY_NAME))
+                .chain(sw.aliases.iter().map(|a| (a, MIN_FAMILY_ALIAS)));
+            for (name, min) in names {
+                let key = name_key(name);
+                if key.len() >= min
+                    && key.bytes().any(|b| b.is_ascii_alphabetic())
+                    && !generic.contains(&key)
+                {
+                    // BTreeMap order: the lowest id wins a name two families share.
+                    by_key
+                        .entry(key)
+                        .or_insert_with(|| (sid.clone(), sw.name.clone()));
+                }
+            }
+        }
+        let longest = by_key.keys().map(String::len).max().unwrap_or(0);
+        let markers = file.family_rule_markers.words;
+        FamilyNames {
+            by_key,
+            longest,
+            markers,
+        }
+    }
+
+    /// Families named by runs of whole words of `rule_name`; words break at non-alphanumerics
+    /// and at case changes, so `ShadowPad`, `SHADOWPAD` and `Shadow_Pad` all read the same.
+    /// Only a rule name with a malware marker word is searched.
+    fn find(&self, rule_name: &str) -> Vec<&(String, String)> {
+        let words = split_words(rule_name);
+        let mut out = Vec::new();
+        if !words.iter().any(|w| self.markers.contains(w)) {
+            return out;
+        }
+        for start in 0..words.len() {
+            let mut key = String::new();
+            for w in words.iter().skip(start).take(MAX_FAMILY_WORDS) {
+                key.push_str(w);
+                if key.len() > self.longest {
+                    break;
+                }
+                if let Some(hit) = self.by_key.get(&key)
+                    && !out.contains(&hit)
+                {
+                    out.push(hit);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Lowercase words of an identifier: split at non-alphanumerics, between a lowercase letter or
+/// digit and an uppercase one (`HyperBro`), and before the last capital of an acronym followed
+/// by lowercase (`ASPXSpy`).
+fn split_words(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            });
+        if boundary && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
 
 /// Field names that carry an address or domain of the other side.
 const INFRA_FIELDS: &[&str] = &[
@@ -280,6 +389,8 @@ pub struct ProfileBuilder {
     keywords: aho_corasick::AhoCorasick,
     /// Scratch: which keyword ids the current finding shows.
     seen: Vec<bool>,
+    /// ATT&CK malware families, looked up in YARA rule names (empty without a knowledge base).
+    families: FamilyNames,
 }
 
 impl Default for ProfileBuilder {
@@ -289,6 +400,14 @@ impl Default for ProfileBuilder {
 }
 
 impl ProfileBuilder {
+    /// The builder a scan uses: the knowledge base's curated facts, plus its malware families
+    /// recognised by name in YARA rule names.
+    pub fn for_kb(kb: &KnowledgeBase) -> Self {
+        let mut b = Self::with_facts(kb.exchange.clone());
+        b.families = FamilyNames::from_kb(kb);
+        b
+    }
+
     pub fn with_facts(facts: ExchangeFacts) -> Self {
         let p = IntrusionProfile {
             finding_count: 0,
@@ -302,16 +421,7 @@ impl ProfileBuilder {
         let paths: BTreeMap<String, PathObservation> = BTreeMap::new();
 
         // The tool table: built-in keywords plus the curated facts' keywords.
-        let mut table: Vec<(String, Option<String>, Vec<String>)> = TOOLS
-            .iter()
-            .map(|(n, s, k)| {
-                (
-                    n.to_string(),
-                    s.map(str::to_string),
-                    k.iter().map(|x| x.to_string()).collect(),
-                )
-            })
-            .collect();
+        let mut table = shipped_tools();
         for c in &facts.clusters {
             for t in &c.tools {
                 let covered = table
@@ -347,6 +457,7 @@ impl ProfileBuilder {
             table,
             keywords,
             seen,
+            families: FamilyNames::default(),
         }
     }
 
@@ -361,6 +472,7 @@ impl ProfileBuilder {
             table,
             keywords,
             seen,
+            families,
             ..
         } = self;
         p.finding_count += 1;
@@ -443,6 +555,20 @@ impl ProfileBuilder {
                 if e.name.starts_with('S') && e.software.as_deref() == Some(e.name.as_str()) {
                     e.name = name.clone();
                 }
+                push_id(&mut e.finding_ids, id);
+            }
+        }
+
+        // Families named by a YARA rule: the rule name is the last part of its id.
+        if let Some(path) = f.rule.id.strip_prefix("yara:") {
+            let rule_name = path.rsplit('/').next().unwrap_or(path);
+            for (sid, name) in families.find(rule_name) {
+                let e = tools.entry(sid.clone()).or_insert_with(|| ToolObservation {
+                    name: name.clone(),
+                    software: Some(sid.clone()),
+                    matched: format!("YARA rule {rule_name}"),
+                    finding_ids: Vec::new(),
+                });
                 push_id(&mut e.finding_ids, id);
             }
         }
@@ -580,5 +706,81 @@ mod tests {
         ));
         assert!(path_matches("/mscoree.dll", "/mscoree.dll"));
         assert!(!path_matches("/windows/mscoree.dll", "/mscoree.dll"));
+    }
+
+    #[test]
+    fn identifiers_split_into_words_at_case_changes() {
+        assert_eq!(
+            split_words("APT_MAL_ShadowPad_Loader"),
+            ["apt", "mal", "shadow", "pad", "loader"]
+        );
+        assert_eq!(
+            split_words("WEBSHELL_ASPX_reGeorgTunnel"),
+            ["webshell", "aspx", "re", "georg", "tunnel"]
+        );
+        assert_eq!(split_words("ASPXSpy"), ["aspx", "spy"]);
+        assert_eq!(split_words("gh0st-RAT v2"), ["gh0st", "rat", "v2"]);
+        assert!(split_words("__").is_empty());
+    }
+
+    #[test]
+    fn yara_rule_names_name_attack_malware_families() {
+        let kb = KnowledgeBase::embedded();
+        let families = FamilyNames::from_kb(&kb);
+        let ids = |rule: &str| -> Vec<String> {
+            families
+                .find(rule)
+                .into_iter()
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        assert_eq!(ids("APT_MAL_ShadowPad_Loader"), ["S0596"]);
+        assert_eq!(ids("APT_SHADOWPAD_Mar21"), ["S0596"]);
+        assert_eq!(ids("HKTL_HyperBroLoader"), ["S0398"]);
+        assert_eq!(ids("WEBSHELL_ASPX_reGeorgTunnel"), ["S1187"]);
+        assert_eq!(ids("WEBSHELL_ASPX_Neo_reGeorg"), ["S1189", "S1187"]);
+        assert_eq!(ids("APT_WEBSHELL_OwaAuth_Backdoor"), ["S0072"]);
+        // Short or generic words name nothing: "Net" is a tool, "wiper" only an alias.
+        assert!(
+            ids("SUSP_Net_Use_Wiper_Generic").is_empty(),
+            "{:?}",
+            ids("SUSP_Net_Use_Wiper_Generic")
+        );
+        assert!(ids("WEBSHELL_ASPX_SimpleSeeSharp").is_empty());
+        // Tools are not looked up: anyone can run them.
+        assert!(ids("HKTL_Mimikatz_Generic").is_empty());
+    }
+
+    #[test]
+    fn a_yara_hit_becomes_the_familys_tool_observation() {
+        let kb = KnowledgeBase::embedded();
+        let mut b = ProfileBuilder::for_kb(&kb);
+        let finding = |id: &str, rule_id: &str| Finding {
+            id: id.into(),
+            rule: exhunt_model::RuleRef {
+                id: rule_id.into(),
+                title: "YARA hit".into(),
+                level: "high".into(),
+                source: rule_id.into(),
+            },
+            tags: Vec::new(),
+            time: None,
+            host: None,
+            evidence: Vec::new(),
+            fields: Default::default(),
+        };
+        b.add(&finding("f1", "yara:community/APT_MAL_HyperBro_Loader"));
+        b.add(&finding("f2", "yara:community/APT_MAL_HyperBro_Config"));
+        // Not a YARA rule: a Sigma title naming a family is not a hit on the family.
+        b.add(&finding("f3", "sigma:APT_MAL_ShadowPad_Loader"));
+        let p = b.finish();
+        assert_eq!(p.tools.len(), 1, "{:?}", p.tools);
+        assert_eq!(p.tools[0].software.as_deref(), Some("S0398"));
+        assert_eq!(p.tools[0].name, "HyperBro");
+        assert_eq!(p.tools[0].finding_ids, ["f1", "f2"]);
+        // Without a knowledge base the builder looks up no family.
+        let mut b = ProfileBuilder::default();
+        b.add(&finding("f1", "yara:community/APT_MAL_Dtrack_Loader"));
+        assert!(b.finish().tools.is_empty());
     }
 }

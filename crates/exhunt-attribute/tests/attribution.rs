@@ -637,16 +637,6 @@ fn bundle_loader_matches_shipped_kb_when_data_present() {
     assert_eq!(kb.attack.version.as_deref(), Some("18.1"));
 }
 
-#[test]
-#[ignore]
-fn debug_print() {
-    let kb = KnowledgeBase::embedded();
-    for d in ["2021-02-10", "2021-03-10"] {
-        let a = attribute(&profile(&hafnium_like(d)), &kb);
-        println!("{}", render_text(&a));
-    }
-}
-
 /// A rule firing thousands of times cites a bounded sample of its findings (the earliest, as
 /// findings come sorted), so the profile and `attribution.json` stay small.
 #[test]

@@ -343,7 +343,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     // Writing findings.jsonl reads every finding back once: that pass feeds everything that
     // summarises them.
     let mut verdict = exhunt_report::VerdictBuilder::default();
-    let mut profile = exhunt_attribute::ProfileBuilder::default();
+    let mut profile = exhunt_attribute::ProfileBuilder::for_kb(&kb);
     let mut exploitation = Vec::new();
     let mut findings_by_rule = BTreeMap::new();
     let mut findings_by_tag = BTreeMap::new();
@@ -771,13 +771,13 @@ fn print_exposure_line(out: &mut dyn Write, r: &exhunt_exposure::ExposureReport)
 fn cmd_attribute(args: AttributeArgs) -> Result<ExitCode> {
     // Streamed: a scan folder may hold far more findings than fit in memory. The profile never
     // reads the excerpts.
-    let mut profile = exhunt_attribute::ProfileBuilder::default();
+    let kb = load_kb(args.attack.as_deref())?;
+    let mut profile = exhunt_attribute::ProfileBuilder::for_kb(&kb);
     for f in
         exhunt_report::FindingsReader::open(&args.dir.join("findings.jsonl"))?.without_excerpts()
     {
         profile.add(&f?);
     }
-    let kb = load_kb(args.attack.as_deref())?;
     let attribution = exhunt_attribute::attribute(&profile.finish(), &kb);
     write_json(&args.dir.join("attribution.json"), &attribution)?;
     let stdout = std::io::stdout();
