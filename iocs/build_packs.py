@@ -18,6 +18,7 @@ CISA = "https://www.cisa.gov/news-events/cybersecurity-advisories/aa21-062a"
 ESET = "https://www.welivesecurity.com/2021/03/10/exchange-servers-under-siege-10-apt-groups/"
 ESET_REPO = "https://github.com/eset/malware-ioc/tree/master/exchange_exploitation"
 SIGBASE = "https://github.com/Neo23x0/signature-base/blob/master/iocs/filename-iocs.txt"
+GTSC = "https://gteltsc.vn/blog/warning-new-attack-campaign-utilized-a-new-0day-rce-vulnerability-on-microsoft-exchange-server-12715.html"
 
 
 def write(name, rows):
@@ -171,7 +172,34 @@ def sigbase_paths():
     write("signature-base-exchange-paths.csv", rows)
 
 
+# GTSC's ProxyNotShell (CVE-2022-41040/41082) indicators, as ../shared/reference/exchange-artifacts.md
+# lists them from GTSC's 2022-09-28 report; GTSC named no actor. RedirSuiteServiceProxy.aspx is a
+# legitimate Exchange page the intruders trojanised, and msado32.tlb a Windows file: only their
+# hashes are indicators, never their paths.
+GTSC_ROWS = [
+    ("path", r"\FrontEnd\HttpProxy\owa\auth\pxh4HG1v.ashx", "web shell"),
+    ("sha256", "c838e77afe750d713e67ffeb4ec1b82ee9066cbe21f11181fd34429f70831ec1", "web shell pxh4HG1v.ashx"),
+    ("sha256", "65a002fe655dc1751add167cf00adf284c080ab2e97cd386881518d3a31d27f5", "trojanised RedirSuiteServiceProxy.aspx"),
+    ("sha256", "b5038f1912e7253c7747d2f0fa5310ee8319288f818392298fd92009926268ca", "trojanised RedirSuiteServiceProxy.aspx"),
+    ("path", r"\FrontEnd\HttpProxy\owa\auth\errorEE.aspx", "web shell"),
+    ("sha256", "be07bd9310d7a487ca2f49bcdaafb9513c0c8f99921fdf79a05eaba25b52d257", "web shell errorEE.aspx"),
+    ("filename", "xml.ashx", "web shell"),
+    ("path", r"C:\PerfLogs\cm.exe", "tool"),
+    ("path", r"C:\PerfLogs\gpg-error.exe", "tool"),
+    ("path", r"C:\Users\Public\ad.exe", "tool"),
+    ("path", r"C:\Users\Public\all.exe", "tool"),
+    ("path", r"C:\Users\Public\dump.dll", "tool"),
+    ("path", r"C:\root\DrSDKCaller.exe", "tool"),
+]
+
+
+def gtsc():
+    rows = [[t, v, "", f"GTSC {GTSC}", "", "", f"ProxyNotShell intrusions (GTSC, 2022-09-28): {d}"]
+            for t, v, d in GTSC_ROWS]
+    write("gtsc-proxynotshell-2022.csv", rows)
+
+
 if __name__ == "__main__":
     if not os.path.isdir(SHARED):
         sys.exit(f"{SHARED} not found")
-    mstic(); microsoft_hafnium(); volexity_cisa(); eset(); sigbase_paths()
+    mstic(); microsoft_hafnium(); volexity_cisa(); eset(); sigbase_paths(); gtsc()

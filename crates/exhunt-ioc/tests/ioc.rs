@@ -444,6 +444,47 @@ fn match_event_paths_domains_hashes() {
     assert!(set.match_event(&ev).is_empty());
 }
 
+/// GTSC's ProxyNotShell indicators: its web shell by path and by hash, its trojanised copy of a
+/// legitimate page by hash only; the legitimate page itself, by path, is no indicator.
+#[test]
+fn match_file_gtsc_proxynotshell() {
+    let set = IocSet::builtin();
+    let auth =
+        "case.zip!/C/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
+    let gtsc = |hits: &[exhunt_ioc::IocHit]| hits.iter().any(|h| h.indicator.publisher == "GTSC");
+    let zero = "0".repeat(64);
+    assert!(gtsc(&set.match_file(
+        &format!("{auth}/pxh4HG1v.ashx"),
+        &zero,
+        "",
+        ""
+    )));
+    assert!(gtsc(&set.match_file(
+        "case.zip!/C/PerfLogs/gpg-error.exe",
+        &zero,
+        "",
+        ""
+    )));
+    let trojanised = "65a002fe655dc1751add167cf00adf284c080ab2e97cd386881518d3a31d27f5";
+    let hits = set.match_file(
+        &format!("{auth}/RedirSuiteServiceProxy.aspx"),
+        trojanised,
+        "",
+        "",
+    );
+    assert!(
+        gtsc(&hits) && hits.iter().all(|h| h.field == "sha256"),
+        "{hits:?}"
+    );
+    let hits = set.match_file(
+        &format!("{auth}/RedirSuiteServiceProxy.aspx"),
+        &"1".repeat(64),
+        "",
+        "",
+    );
+    assert!(hits.is_empty(), "{hits:?}");
+}
+
 #[test]
 fn match_file_mstic_hash_and_path() {
     let set = IocSet::builtin();
