@@ -304,3 +304,112 @@ fn rps_cmdlet_remove_mailbox_export() {
     );
     assert!(moved.is_empty(), "{moved:?}");
 }
+
+/// Runs MSExchange Management cmdlet events (time, cmdlet, user) through a fresh copy of the
+/// pack and its correlation pass; returns the titles of the correlation findings.
+fn management_sequence(events: &[(&str, &str, &str)]) -> Vec<String> {
+    let mut det = detector();
+    use exhunt_detect::CorrelationInput;
+    use exhunt_model::{Event, Locator};
+    use std::borrow::Cow;
+    let ls = LogSource::new("windows", Some("msexchange-management"), None);
+    let mut inputs = Vec::new();
+    for (i, (time, cmdlet, user)) in events.iter().enumerate() {
+        let params = "-Mailbox \"ceo\"";
+        // The EVTX parser gives each Data element and all of them joined.
+        let data = format!("{cmdlet}\n{params}\n{user}");
+        let fields = [
+            ("EventID", "1"),
+            ("Computer", "EXCH01.contoso.local"),
+            ("Data[0]", *cmdlet),
+            ("Data[1]", params),
+            ("Data[2]", *user),
+            ("Data", data.as_str()),
+        ];
+        let time: chrono::DateTime<chrono::Utc> = time.parse().unwrap();
+        let ev = Event {
+            time: Some(time),
+            locator: Locator::Line(i as u64 + 1),
+            source: &ls,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
+                .collect(),
+            raw: Cow::Borrowed(""),
+        };
+        let hits = det.evaluate(&ev);
+        inputs.push(CorrelationInput {
+            time,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            detections: hits
+                .into_iter()
+                .filter(|h| h.feeds_correlation)
+                .map(|h| h.result)
+                .collect(),
+            reference: i,
+        });
+    }
+    det.correlate(inputs)
+        .into_iter()
+        .map(|h| h.rule.title.clone())
+        .collect()
+}
+
+#[test]
+fn export_then_removal_by_the_same_account_is_one_sequence() {
+    let title = "Mailbox Export Followed by Removal of the Request by the Same Account";
+    let system = "NT AUTHORITY\\SYSTEM";
+    // ProxyShell's shape: export, then removal minutes later, same account.
+    let out = management_sequence(&[
+        ("2021-08-20T03:57:26Z", "New-MailboxExportRequest", system),
+        (
+            "2021-08-20T04:11:17Z",
+            "Remove-MailboxExportRequest",
+            system,
+        ),
+    ]);
+    assert!(has(&out, title), "{out:?}");
+    // Each event alone still reports its own finding.
+    let single = fire(
+        &detector(),
+        &LogSource::new("windows", Some("msexchange-management"), None),
+        &[
+            ("Data[0]", "Remove-MailboxExportRequest"),
+            ("Data", "Remove-MailboxExportRequest\n-Identity x\nadmin"),
+        ],
+    );
+    assert!(has(&single, "Mailbox Export Request Removed"), "{single:?}");
+    // Removal first, another account, or a day later: no sequence.
+    for events in [
+        [
+            (
+                "2021-08-20T03:57:26Z",
+                "Remove-MailboxExportRequest",
+                system,
+            ),
+            ("2021-08-20T04:11:17Z", "New-MailboxExportRequest", system),
+        ],
+        [
+            ("2021-08-20T03:57:26Z", "New-MailboxExportRequest", system),
+            (
+                "2021-08-20T04:11:17Z",
+                "Remove-MailboxExportRequest",
+                "CONTOSO\\admin",
+            ),
+        ],
+        [
+            ("2021-08-20T03:57:26Z", "New-MailboxExportRequest", system),
+            (
+                "2021-08-21T04:11:17Z",
+                "Remove-MailboxExportRequest",
+                system,
+            ),
+        ],
+    ] {
+        let out = management_sequence(&events);
+        assert!(!has(&out, title), "{events:?}: {out:?}");
+    }
+}
