@@ -3,21 +3,8 @@
 
 mod common;
 
-use common::{detector, fire, has};
+use common::*;
 use exhunt_model::LogSource;
-
-fn httpproxy() -> LogSource {
-    LogSource::new("exchange", Some("httpproxy"), None)
-}
-fn iis() -> LogSource {
-    LogSource::new("windows", Some("iis"), Some("webserver"))
-}
-fn proc_creation() -> LogSource {
-    LogSource::new("windows", Some("sysmon"), Some("process_creation"))
-}
-fn inventory() -> LogSource {
-    LogSource::new("exhunt", Some("inventory"), None)
-}
 
 #[test]
 fn pack_loads_with_correlations() {

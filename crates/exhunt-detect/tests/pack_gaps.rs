@@ -6,22 +6,9 @@
 
 mod common;
 
-use common::{detector, fire, has};
+use common::*;
 use exhunt_detect::Detector;
 use exhunt_model::LogSource;
-
-fn windefend() -> LogSource {
-    LogSource::new("windows", Some("windefend"), None)
-}
-fn proc_creation() -> LogSource {
-    LogSource::new("windows", Some("sysmon"), Some("process_creation"))
-}
-fn ps_script() -> LogSource {
-    LogSource::new("windows", Some("powershell"), Some("ps_script"))
-}
-fn rps_cmdlet() -> LogSource {
-    LogSource::new("exchange", Some("rps-cmdlet"), None)
-}
 
 /// A Defender Operational event with the EventData names the EVTX parser gives.
 fn defender(det: &Detector, id: &str, threat: &str, path: &str, process: &str) -> Vec<String> {
@@ -37,36 +24,6 @@ fn defender(det: &Detector, id: &str, threat: &str, path: &str, process: &str) -
             ("Path", path),
             ("Process Name", process),
             ("Detection User", "NT AUTHORITY\\SYSTEM"),
-        ],
-    )
-}
-
-fn command_line(det: &Detector, parent: &str, image: &str, cmd: &str) -> Vec<String> {
-    fire(
-        det,
-        &proc_creation(),
-        &[
-            ("ParentImage", parent),
-            ("Image", image),
-            ("CommandLine", cmd),
-            ("User", "NT AUTHORITY\\SYSTEM"),
-        ],
-    )
-}
-
-fn script_block(det: &Detector, text: &str) -> Vec<String> {
-    fire(det, &ps_script(), &[("ScriptBlockText", text)])
-}
-
-fn rps_cmdlet_row(det: &Detector, cmdlet: &str, params: &str) -> Vec<String> {
-    fire(
-        det,
-        &rps_cmdlet(),
-        &[
-            ("ProcessName", "w3wp#MSExchangePowerShellAppPool"),
-            ("AuthenticatedUser", "CONTOSO\\administrator"),
-            ("Cmdlet", cmdlet),
-            ("Parameters", params),
         ],
     )
 }

@@ -5,43 +5,8 @@
 
 mod common;
 
-use common::{detector, fire, has};
+use common::*;
 use exhunt_detect::Detector;
-use exhunt_model::LogSource;
-
-fn iis() -> LogSource {
-    LogSource::new("windows", Some("iis"), Some("webserver"))
-}
-fn httpproxy() -> LogSource {
-    LogSource::new("exchange", Some("httpproxy"), None)
-}
-fn rps_http() -> LogSource {
-    LogSource::new("exchange", Some("rps-http"), None)
-}
-fn rps_cmdlet() -> LogSource {
-    LogSource::new("exchange", Some("rps-cmdlet"), None)
-}
-fn mgmt() -> LogSource {
-    LogSource::new("windows", Some("msexchange-management"), None)
-}
-fn application() -> LogSource {
-    LogSource::new("windows", Some("application"), None)
-}
-fn proc_creation() -> LogSource {
-    LogSource::new("windows", Some("sysmon"), Some("process_creation"))
-}
-fn ps_script() -> LogSource {
-    LogSource::new("windows", Some("powershell"), Some("ps_script"))
-}
-fn file_event() -> LogSource {
-    LogSource::new("windows", Some("sysmon"), Some("file_event"))
-}
-fn file_delete() -> LogSource {
-    LogSource::new("windows", Some("sysmon"), Some("file_delete"))
-}
-fn inventory() -> LogSource {
-    LogSource::new("exhunt", Some("inventory"), None)
-}
 
 /// One IIS W3C line as the parser gives it (`cs-uri` is stem?query): one argument per column.
 #[allow(clippy::too_many_arguments)]
@@ -93,36 +58,6 @@ fn cmdlet_event(det: &Detector, id: &str, cmdlet: &str, params: &str) -> Vec<Str
             ("Data", &data),
         ],
     )
-}
-
-fn rps_cmdlet_row(det: &Detector, cmdlet: &str, params: &str) -> Vec<String> {
-    fire(
-        det,
-        &rps_cmdlet(),
-        &[
-            ("ProcessName", "w3wp#MSExchangePowerShellAppPool"),
-            ("AuthenticatedUser", "CONTOSO\\exadmin"),
-            ("Cmdlet", cmdlet),
-            ("Parameters", params),
-        ],
-    )
-}
-
-fn command_line(det: &Detector, parent: &str, image: &str, cmd: &str) -> Vec<String> {
-    fire(
-        det,
-        &proc_creation(),
-        &[
-            ("ParentImage", parent),
-            ("Image", image),
-            ("CommandLine", cmd),
-            ("User", "NT AUTHORITY\\SYSTEM"),
-        ],
-    )
-}
-
-fn script_block(det: &Detector, text: &str) -> Vec<String> {
-    fire(det, &ps_script(), &[("ScriptBlockText", text)])
 }
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/105.0.5195.54 Safari/537.36";
