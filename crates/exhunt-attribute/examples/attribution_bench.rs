@@ -73,7 +73,23 @@ struct Query {
     name: String,
     truth: Vec<String>,
     features: Vec<String>,
-    leave_out: Box<dyn Fn(&KnowledgeBase) -> KnowledgeBase>,
+    /// The query's own contribution: a campaign, or one report's word on one group.
+    source: Source,
+}
+
+enum Source {
+    Campaign { id: String, strict: bool },
+    Report { group: String, citation: usize },
+}
+
+impl Query {
+    fn leave_out(&self, kb: &KnowledgeBase) -> KnowledgeBase {
+        match &self.source {
+            Source::Campaign { id, strict: false } => kb.without_campaign_edges(id),
+            Source::Campaign { id, strict: true } => kb.without_campaign(id),
+            Source::Report { group, citation } => kb.without_report(group, *citation),
+        }
+    }
 }
 
 fn queries(kb: &KnowledgeBase, protocol: Protocol) -> Vec<Query> {
@@ -82,21 +98,15 @@ fn queries(kb: &KnowledgeBase, protocol: Protocol) -> Vec<Query> {
             .campaigns
             .iter()
             .filter(|c| !c.attributed_to.is_empty())
-            .map(|c| {
-                let id = c.id.clone();
-                Query {
-                    label: c.id.clone(),
-                    name: c.name.clone(),
-                    truth: c.attributed_to.clone(),
-                    features: c.uses.iter().map(|u| u.0.clone()).collect(),
-                    leave_out: Box::new(move |kb: &KnowledgeBase| {
-                        if protocol == Protocol::Literal {
-                            kb.without_campaign_edges(&id)
-                        } else {
-                            kb.without_campaign(&id)
-                        }
-                    }),
-                }
+            .map(|c| Query {
+                label: c.id.clone(),
+                name: c.name.clone(),
+                truth: c.attributed_to.clone(),
+                features: c.uses.iter().map(|u| u.0.clone()).collect(),
+                source: Source::Campaign {
+                    id: c.id.clone(),
+                    strict: protocol == Protocol::Strict,
+                },
             })
             .collect(),
         Protocol::Reports => {
@@ -112,13 +122,15 @@ fn queries(kb: &KnowledgeBase, protocol: Protocol) -> Vec<Query> {
                     if features.len() < MIN_REPORT_FEATURES {
                         continue;
                     }
-                    let gid = g.id.clone();
                     out.push(Query {
                         label: g.id.clone(),
                         name: kb.citations.get(c).map(|x| x.0.clone()).unwrap_or_default(),
                         truth: vec![g.id.clone()],
                         features,
-                        leave_out: Box::new(move |kb: &KnowledgeBase| kb.without_report(&gid, c)),
+                        source: Source::Report {
+                            group: g.id.clone(),
+                            citation: c,
+                        },
                     });
                 }
             }
@@ -204,7 +216,7 @@ fn run(kb: &KnowledgeBase, params: &Params, evidence: Evidence, queries: &[Query
         if profile.techniques.is_empty() && profile.tools.is_empty() {
             continue;
         }
-        let loo = (q.leave_out)(kb);
+        let loo = q.leave_out(kb);
         let ranking = rank_groups(&profile, &loo, params);
         let groups: Vec<&(String, f64)> = ranking
             .iter()

@@ -121,15 +121,6 @@ struct ToolKeywords {
     keywords: Vec<String>,
 }
 
-/// The shipped tool table: (name, ATT&CK software id, keywords).
-fn shipped_tools() -> Vec<(String, Option<String>, Vec<String>)> {
-    tool_keywords_file()
-        .tools
-        .into_iter()
-        .map(|t| (t.name, t.attack_software, t.keywords))
-        .collect()
-}
-
 /// Names of ATT&CK malware families, recognised in YARA rule names (`APT_MAL_ShadowPad_Loader`,
 /// `WEBSHELL_ASPX_reGeorgTunnel`): rule authors name the family a rule finds, so a hit on a
 /// dropped file becomes that family's ATT&CK evidence without a keyword list per family.
@@ -157,8 +148,7 @@ fn name_key(name: &str) -> String {
 }
 
 impl FamilyNames {
-    fn from_kb(kb: &KnowledgeBase) -> FamilyNames {
-        let file = tool_keywords_file();
+    fn from_kb(kb: &KnowledgeBase, file: ToolKeywordsFile) -> FamilyNames {
         let generic: Vec<String> = file
             .generic_family_names
             .names
@@ -353,6 +343,29 @@ fn field_str<'a>(f: &'a Finding, name: &str) -> Option<&'a str> {
 /// `attribution.json`) stays small when a noisy rule fires tens of thousands of times.
 pub const MAX_CITED_FINDINGS: usize = 25;
 
+/// Records that finding `id` shows a tool, keyed by its ATT&CK id (by its name without one). The
+/// first sighting says what matched it; a real name replaces the bare id a tag left as the name.
+fn observe_tool(
+    tools: &mut BTreeMap<String, ToolObservation>,
+    name: &str,
+    software: Option<&str>,
+    matched: impl FnOnce() -> String,
+    id: &str,
+) {
+    let e = tools
+        .entry(software.unwrap_or(name).to_string())
+        .or_insert_with(|| ToolObservation {
+            name: name.to_string(),
+            software: software.map(str::to_string),
+            matched: matched(),
+            finding_ids: Vec::new(),
+        });
+    if e.software.as_deref() == Some(e.name.as_str()) {
+        e.name = name.to_string();
+    }
+    push_id(&mut e.finding_ids, id);
+}
+
 fn push_id(ids: &mut Vec<String>, id: &str) {
     if ids.len() < MAX_CITED_FINDINGS && !ids.iter().any(|x| x == id) {
         ids.push(id.to_string());
@@ -403,12 +416,14 @@ impl ProfileBuilder {
     /// The builder a scan uses: the knowledge base's curated facts, plus its malware families
     /// recognised by name in YARA rule names.
     pub fn for_kb(kb: &KnowledgeBase) -> Self {
-        let mut b = Self::with_facts(kb.exchange.clone());
-        b.families = FamilyNames::from_kb(kb);
-        b
+        Self::new(kb.exchange.clone(), Some(kb))
     }
 
     pub fn with_facts(facts: ExchangeFacts) -> Self {
+        Self::new(facts, None)
+    }
+
+    fn new(facts: ExchangeFacts, kb: Option<&KnowledgeBase>) -> Self {
         let p = IntrusionProfile {
             finding_count: 0,
             patch_release: Some(facts.patch_release),
@@ -420,8 +435,12 @@ impl ProfileBuilder {
         let infra: BTreeMap<String, InfraObservation> = BTreeMap::new();
         let paths: BTreeMap<String, PathObservation> = BTreeMap::new();
 
-        // The tool table: built-in keywords plus the curated facts' keywords.
-        let mut table = shipped_tools();
+        // The tool table: the shipped keywords plus the curated facts' keywords.
+        let mut file = tool_keywords_file();
+        let mut table: Vec<(String, Option<String>, Vec<String>)> = std::mem::take(&mut file.tools)
+            .into_iter()
+            .map(|t| (t.name, t.attack_software, t.keywords))
+            .collect();
         for c in &facts.clusters {
             for t in &c.tools {
                 let covered = table
@@ -457,7 +476,7 @@ impl ProfileBuilder {
             table,
             keywords,
             seen,
-            families: FamilyNames::default(),
+            families: kb.map_or_else(FamilyNames::default, |kb| FamilyNames::from_kb(kb, file)),
         }
     }
 
@@ -492,13 +511,7 @@ impl ProfileBuilder {
                     );
                 } else if b.first() == Some(&b's') && b.get(1).is_some_and(|c| c.is_ascii_digit()) {
                     let sid = rest.to_ascii_uppercase();
-                    let e = tools.entry(sid.clone()).or_insert_with(|| ToolObservation {
-                        name: sid.clone(),
-                        software: Some(sid.clone()),
-                        matched: format!("tag {tag}"),
-                        finding_ids: Vec::new(),
-                    });
-                    push_id(&mut e.finding_ids, id);
+                    observe_tool(tools, &sid, Some(&sid), || format!("tag {tag}"), id);
                 } else if !(b.first() == Some(&b'g')
                     && b.get(1).is_some_and(|c| c.is_ascii_digit()))
                 {
@@ -545,17 +558,7 @@ impl ProfileBuilder {
                 .find(|(i, _)| seen[first_id + i])
                 .map(|(_, k)| k);
             if let Some(kw) = found {
-                let key = sid.clone().unwrap_or_else(|| name.clone());
-                let e = tools.entry(key).or_insert_with(|| ToolObservation {
-                    name: name.clone(),
-                    software: sid.clone(),
-                    matched: kw.clone(),
-                    finding_ids: Vec::new(),
-                });
-                if e.name.starts_with('S') && e.software.as_deref() == Some(e.name.as_str()) {
-                    e.name = name.clone();
-                }
-                push_id(&mut e.finding_ids, id);
+                observe_tool(tools, name, sid.as_deref(), || kw.clone(), id);
             }
         }
 
@@ -563,13 +566,13 @@ impl ProfileBuilder {
         if let Some(path) = f.rule.id.strip_prefix("yara:") {
             let rule_name = path.rsplit('/').next().unwrap_or(path);
             for (sid, name) in families.find(rule_name) {
-                let e = tools.entry(sid.clone()).or_insert_with(|| ToolObservation {
-                    name: name.clone(),
-                    software: Some(sid.clone()),
-                    matched: format!("YARA rule {rule_name}"),
-                    finding_ids: Vec::new(),
-                });
-                push_id(&mut e.finding_ids, id);
+                observe_tool(
+                    tools,
+                    name,
+                    Some(sid),
+                    || format!("YARA rule {rule_name}"),
+                    id,
+                );
             }
         }
 
@@ -726,7 +729,7 @@ mod tests {
     #[test]
     fn yara_rule_names_name_attack_malware_families() {
         let kb = KnowledgeBase::embedded();
-        let families = FamilyNames::from_kb(&kb);
+        let families = FamilyNames::from_kb(&kb, tool_keywords_file());
         let ids = |rule: &str| -> Vec<String> {
             families
                 .find(rule)

@@ -625,16 +625,17 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
         let public = sw.kind == "tool";
         let w = params.w_software * if public { params.w_public_tool } else { 1.0 };
         let lr = surprise(users, n_groups);
+        let reason = format!(
+            "ATT&CK lists {} for the group; {users} groups use it",
+            tool_name(kb, t)
+        );
         let mut col = vec![0.0; nh];
         let mut reasons = vec![String::new(); nh];
         for (hi, h) in hyps.iter().enumerate() {
             let Some(gi) = h.group else { continue };
             if has[gi] {
                 col[hi] = w * lr;
-                reasons[hi] = format!(
-                    "ATT&CK lists {} for the group; {users} groups use it",
-                    tool_name(kb, t)
-                );
+                reasons[hi] = reason.clone();
             }
         }
         push(
@@ -685,6 +686,7 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
         {
             continue;
         }
+        let name = tool_name(kb, t);
         let mut listed = BTreeSet::new();
         let mut cites = BTreeSet::new();
         let mut rel = 0.0f64;
@@ -736,16 +738,13 @@ fn build(profile: &IntrusionProfile, kb: &KnowledgeBase, params: &Params) -> Mat
         let reasons = listed_reasons(
             nh,
             &listed,
-            &format!(
-                "a report on the Exchange campaigns ties {} to this actor",
-                tool_name(kb, t)
-            ),
+            &format!("a report on the Exchange campaigns ties {name} to this actor"),
         );
         push(
             EvidenceItem {
                 id: String::new(),
                 kind: EvidenceKind::CampaignTool,
-                label: format!("{} in Exchange-campaign reports", tool_name(kb, t)),
+                label: format!("{name} in Exchange-campaign reports"),
                 reliability: "B".into(),
                 spoofability: if spoof < 0.9 {
                     "high (public or shared tool)".into()

@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use exhunt_detect::Detector;
-use exhunt_model::LogSource;
 
 /// A Defender Operational event with the EventData names the EVTX parser gives.
 fn defender(det: &Detector, id: &str, threat: &str, path: &str, process: &str) -> Vec<String> {
@@ -266,10 +265,7 @@ fn rps_cmdlet_remove_mailbox_export() {
 /// pack and its correlation pass; returns the titles of the correlation findings.
 fn management_sequence(events: &[(&str, &str, &str)]) -> Vec<String> {
     let mut det = detector();
-    use exhunt_detect::CorrelationInput;
-    use exhunt_model::{Event, Locator};
-    use std::borrow::Cow;
-    let ls = LogSource::new("windows", Some("msexchange-management"), None);
+    let ls = mgmt();
     let mut inputs = Vec::new();
     for (i, (time, cmdlet, user)) in events.iter().enumerate() {
         let params = "-Mailbox \"ceo\"";
@@ -284,18 +280,8 @@ fn management_sequence(events: &[(&str, &str, &str)]) -> Vec<String> {
             ("Data", data.as_str()),
         ];
         let time: chrono::DateTime<chrono::Utc> = time.parse().unwrap();
-        let ev = Event {
-            time: Some(time),
-            locator: Locator::Line(i as u64 + 1),
-            source: &ls,
-            fields: fields
-                .iter()
-                .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-                .collect(),
-            raw: Cow::Borrowed(""),
-        };
-        let hits = det.evaluate(&ev);
-        inputs.push(CorrelationInput {
+        let hits = det.evaluate(&event(&ls, Some(time), i as u64 + 1, &fields));
+        inputs.push(exhunt_detect::CorrelationInput {
             time,
             fields: fields
                 .iter()
@@ -332,7 +318,7 @@ fn export_then_removal_by_the_same_account_is_one_sequence() {
     // Each event alone still reports its own finding.
     let single = fire(
         &detector(),
-        &LogSource::new("windows", Some("msexchange-management"), None),
+        &mgmt(),
         &[
             ("Data[0]", "Remove-MailboxExportRequest"),
             ("Data", "Remove-MailboxExportRequest\n-Identity x\nadmin"),

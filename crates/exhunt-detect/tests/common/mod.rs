@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, Utc};
 use exhunt_detect::{Detector, builtin_rule_files};
 use exhunt_model::{Event, Locator, LogSource};
 
@@ -15,20 +16,29 @@ pub fn detector() -> Detector {
 
 /// The titles of the rules that fire on one event of log source `ls` with these fields.
 pub fn fire(det: &Detector, ls: &LogSource, fields: &[(&str, &str)]) -> Vec<String> {
-    let ev = Event {
-        time: None,
-        locator: Locator::Line(1),
+    det.evaluate(&event(ls, None, 1, fields))
+        .into_iter()
+        .map(|h| h.rule.title.clone())
+        .collect()
+}
+
+/// An event of log source `ls` at line `line`, with these fields.
+pub fn event<'a>(
+    ls: &'a LogSource,
+    time: Option<DateTime<Utc>>,
+    line: u64,
+    fields: &[(&'a str, &'a str)],
+) -> Event<'a> {
+    Event {
+        time,
+        locator: Locator::Line(line),
         source: ls,
         fields: fields
             .iter()
             .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
             .collect(),
         raw: Cow::Borrowed(""),
-    };
-    det.evaluate(&ev)
-        .into_iter()
-        .map(|h| h.rule.title.clone())
-        .collect()
+    }
 }
 
 pub fn has(titles: &[String], needle: &str) -> bool {
